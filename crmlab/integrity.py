@@ -1,0 +1,104 @@
+"""Honest-grading checks (评分诚信检查) for every solution notebook.
+
+For a graded lab to be trustworthy, each of these must hold (tests/labs runs them all):
+
+1. **structure**: objectives first, summary last, every solution region followed by a locked
+   graded test, unique ids, hidden tests present, points adding up to the declared total, and
+   at least one declared wrong answer per exercise;
+2. **solution**: run with warnings as errors, every graded cell earns full points and no cell
+   writes to stderr (nbgrader would score such a cell 0);
+3. **stub**: the unsolved student version (hidden tests restored) scores 0 on every graded
+   cell, and each one fails with an ``AssertionError`` from its own check — not a ``NameError``
+   or ``NotImplementedError`` leaking from an earlier cell;
+4. **wrong answers**: each declared mutant of a solution region loses points on at least one
+   graded cell (visible or hidden).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import labtools
+
+__all__ = ["Report", "check_structure", "check_solution", "check_stub", "check_mutant", "check_notebook",
+           "check_labs"]
+
+
+@dataclass
+class Report:
+    notebook: Path
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        head = f"{'ok  ' if self.ok else 'FAIL'} {self.notebook}"
+        return "\n".join([head, *[f"     - {p}" for p in self.problems]])
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def check_structure(path: Path) -> list[str]:
+    return labtools.structure_problems(_read(path), labtools.load_mutants(path))
+
+
+def check_solution(path: Path) -> list[str]:
+    """Problems when running the solution with warnings as errors (empty list: full marks)."""
+    executed = labtools.execute(_read(path), path.parent, warnings_as_errors=True)
+    problems = []
+    for i, cell in enumerate(executed.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                problems.append(f"cell {i} raised {out.ename}: {out.evalue[:200]}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                problems.append(f"cell {i} wrote to stderr (nbgrader scores 0): {out.text.strip()[:200]}")
+    grades = labtools.cell_grades(executed)
+    for row in grades.itertuples():
+        if row.points != row.max_points:
+            problems.append(f"solution loses points on {row.grade_id}: {row.points}/{row.max_points}")
+    return problems
+
+
+def check_stub(path: Path, root: Path) -> list[str]:
+    """Problems with the unsolved version: every graded cell must fail with an AssertionError."""
+    stub = labtools.stub_notebook(_read(path), root)
+    grades = labtools.cell_grades(labtools.execute(stub, path.parent))
+    problems = []
+    for row in grades.itertuples():
+        if row.points:
+            problems.append(f"{row.grade_id} gives {row.points} points to the unsolved stub")
+        elif row.error not in labtools.ASSERTION_ERRORS:
+            problems.append(f"{row.grade_id} fails on the stub with {row.error or 'no error'} "
+                            f"({row.message[:120]}), not with the check's AssertionError")
+    return problems
+
+
+def check_mutant(path: Path, mutant: labtools.Mutant) -> list[str]:
+    """Problems with one wrong answer: it must lose points on at least one graded cell."""
+    nb = labtools.apply_mutant(_read(path), mutant)
+    grades = labtools.cell_grades(labtools.execute(nb, path.parent))
+    if (grades["points"] < grades["max_points"]).any():
+        return []
+    return [f"wrong answer not caught ({mutant.cell}): {mutant.why}"]
+
+
+def check_notebook(path: Path, root: Path) -> Report:
+    report = Report(path.relative_to(root))
+    report.problems += check_structure(path)
+    report.problems += check_solution(path)
+    report.problems += check_stub(path, root)
+    for mutant in labtools.load_mutants(path):
+        report.problems += check_mutant(path, mutant)
+    return report
+
+
+def check_labs(root: Path, labs: list[str] | None = None):
+    """Yield a :class:`Report` per solution notebook."""
+    for path in labtools.solution_notebooks(root, labs):
+        yield check_notebook(path, root)

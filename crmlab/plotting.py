@@ -1,0 +1,69 @@
+"""One plotting theme for every lab, with a CJK font so Chinese labels render (中文字体).
+
+The font is Noto Sans CJK SC (SIL Open Font License), shipped inside the ``mplfonts`` wheel
+on PyPI; we register the font file with matplotlib directly and do not run mplfonts' own
+installer, which would rewrite the user's matplotlibrc.
+
+Example
+-------
+>>> from crmlab import plotting
+>>> plotting.use_theme()
+'Noto Sans CJK SC'
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["use_theme", "cjk_font_path", "CJK_FONT", "quadrant_labels"]
+
+CJK_FONT = "Noto Sans CJK SC"
+
+
+@lru_cache(maxsize=1)
+def cjk_font_path() -> Path:
+    """Path of the Noto Sans CJK SC font file shipped by the ``mplfonts`` package."""
+    path = Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    if not path.exists():  # pragma: no cover - only on a broken install
+        raise FileNotFoundError(
+            f"The CJK font is missing ({path}). Reinstall the 'mplfonts' package: pip install mplfonts")
+    return path
+
+
+def use_theme(context: str = "notebook") -> str:
+    """Set the crmlab seaborn theme with a CJK-capable font and return the font's name.
+
+    Call it once at the top of a notebook; every later plot can use Chinese text.
+    """
+    import matplotlib as mpl
+    import seaborn as sns
+    from matplotlib import font_manager
+
+    path = str(cjk_font_path())
+    if path not in {f.fname for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(path)
+    sns.set_theme(context=context, style="whitegrid", palette="deep",
+                  font=CJK_FONT, rc={"axes.unicode_minus": False})
+    # Keep DejaVu Sans as a fallback for symbols the CJK font lacks.
+    mpl.rcParams["font.sans-serif"] = [CJK_FONT, "DejaVu Sans"]
+    mpl.rcParams["font.family"] = ["sans-serif"]
+    mpl.rcParams["figure.dpi"] = 80
+    return CJK_FONT
+
+
+def quadrant_labels(ax, labels: dict[tuple[bool, bool], str], *, x_cut: float, y_cut: float,
+                    **text_kw) -> None:
+    """Draw the two cut lines of a 2×2 matrix and write a label in each quadrant.
+
+    ``labels`` maps (x is high, y is high) to the text of that quadrant.
+    """
+    ax.axvline(x_cut, color="grey", lw=1, ls="--")
+    ax.axhline(y_cut, color="grey", lw=1, ls="--")
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    for (x_high, y_high), text in labels.items():
+        x = (x_cut + x1) / 2 if x_high else (x0 + x_cut) / 2
+        y = (y_cut + y1) / 2 if y_high else (y0 + y_cut) / 2
+        ax.text(x, y, text, ha="center", va="center", alpha=0.8,
+                bbox=dict(boxstyle="round", fc="white", ec="grey", alpha=0.8), **text_kw)

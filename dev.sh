@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# crmlab's two commands (see README.md):
+#   bash dev.sh lab     set up .venv (first time only) and open JupyterLab on labs/
+#   bash dev.sh test    set up .venv (first time only) and run the whole test suite
+# Anything after `test` goes to pytest, e.g. `bash dev.sh test tests/unit -x`.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV="${CRMLAB_VENV:-.venv}"
+PY="${PYTHON:-python3}"
+
+setup() {
+    if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        echo "crmlab needs Python 3.11 or newer as '$PY' (set PYTHON=/path/to/python3.11)." >&2
+        exit 1
+    fi
+    # Reinstall only when the dependency files change.
+    local want have=""
+    want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+    [ -f "$VENV/.crmlab-stamp" ] && have=$(cat "$VENV/.crmlab-stamp")
+    if [ "$want" != "$have" ]; then
+        echo "Setting up $VENV (first run takes a few minutes) ..."
+        if [ ! -x "$VENV/bin/python" ]; then
+            "$PY" -m venv "$VENV" || {
+                echo "Could not create a virtual environment. On Debian/Ubuntu: sudo apt-get install python3-venv" >&2
+                exit 1
+            }
+        fi
+        "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=24"
+        "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[dev]"
+        echo "$want" > "$VENV/.crmlab-stamp"
+    fi
+    export PATH="$PWD/$VENV/bin:$PATH"
+    export MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+}
+
+services() {
+    # Start the local services that some tests use (PostgreSQL for the simulated CRM).
+    if [ -x .ci/services ]; then .ci/services; fi
+}
+
+case "${1:-}" in
+    lab)
+        shift
+        setup
+        exec jupyter lab --ServerApp.root_dir="$PWD/labs" "$@"
+        ;;
+    test)
+        shift
+        setup
+        services
+        exec python -m pytest "$@"
+        ;;
+    *)
+        echo "usage: bash dev.sh lab | test [pytest arguments]" >&2
+        exit 2
+        ;;
+esac
