@@ -31,7 +31,7 @@ setup() {
         echo "$want" > "$VENV/.crmlab-stamp"
     fi
     export PATH="$PWD/$VENV/bin:$PATH"
-    export MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+    export PYDEVD_DISABLE_FILE_VALIDATION=1
 }
 
 services() {

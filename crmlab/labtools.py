@@ -71,7 +71,9 @@ def release_path(root: Path, solution: Path) -> Path:
 
 def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
-    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    # nbgrader runs the `alembic` command of its own environment: put that environment first on PATH.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -153,7 +155,11 @@ def execute(nb, cwd: Path, timeout: int = 300, warnings_as_errors: bool = False,
 
     nb = copy.deepcopy(nb)
     if warnings_as_errors:
-        guard = nbformat.v4.new_code_cell("import warnings as _w\n_w.simplefilter('error')")
+        # Warnings from the lab's code become errors; the kernel's own machinery is left alone.
+        guard = nbformat.v4.new_code_cell(
+            "import warnings as _w\n_w.simplefilter('error')\n"
+            "for _m in ('ipykernel', 'jupyter_client', 'zmq', 'tornado', 'traitlets', 'IPython', 'comm'):\n"
+            "    _w.filterwarnings('default', module=_m)")
         guard.metadata["crmlab_guard"] = True
         nb.cells.insert(0, guard)
     old_env = {k: os.environ.get(k) for k in (env or {})}

@@ -60,10 +60,11 @@ def quadrant_labels(ax, labels: dict[tuple[bool, bool], str], *, x_cut: float, y
     """
     ax.axvline(x_cut, color="grey", lw=1, ls="--")
     ax.axhline(y_cut, color="grey", lw=1, ls="--")
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
+    # Work in axes coordinates (0–1) so the labels sit mid-quadrant on any scale, log included.
+    to_axes = ax.transData + ax.transAxes.inverted()
+    cx, cy = to_axes.transform((x_cut, y_cut))
     for (x_high, y_high), text in labels.items():
-        x = (x_cut + x1) / 2 if x_high else (x0 + x_cut) / 2
-        y = (y_cut + y1) / 2 if y_high else (y0 + y_cut) / 2
-        ax.text(x, y, text, ha="center", va="center", alpha=0.8,
+        x = (cx + 1) / 2 if x_high else cx / 2
+        y = (cy + 1) / 2 if y_high else cy / 2
+        ax.text(x, y, text, ha="center", va="center", alpha=0.85, transform=ax.transAxes,
                 bbox=dict(boxstyle="round", fc="white", ec="grey", alpha=0.8), **text_kw)

@@ -1,4 +1,4 @@
-"""Customer segmentation (客户细分) helpers — textbook task 1, §1.1.3.
+"""Customer segmentation (客户细分) helpers — textbook task 1, §1.1.2.
 
 The textbook segments customers by size (规模), consumption behaviour (消费行为), purchase
 method (购买方式) and loyalty (忠诚度); these functions do the counting so later labs can reuse it.
@@ -22,7 +22,7 @@ import pandas as pd
 
 __all__ = ["segment_sizes", "purchase_intervals", "frequency_segments", "FREQUENCY_CUTS"]
 
-# KFC example (task 1 §1.1.3): heavy buyers come about once a week, medium about once a month,
+# KFC example (task 1 §1.1.2): heavy buyers come about once a week, medium about once a month,
 # light about once every half year. As day limits on the mean gap between purchases:
 FREQUENCY_CUTS = {"heavy": 7, "medium": 31}
 
@@ -39,14 +39,12 @@ def segment_sizes(customers: pd.DataFrame, basis: str | list[str], id_col: str =
     Returns
     -------
     DataFrame indexed by segment with columns ``customers`` (count) and ``share`` (0–1),
-    sorted by ``customers`` descending, ties by segment name.
+    sorted by ``customers`` descending (a stable sort, so ties keep the segments' sorted order).
     """
     unique = customers.drop_duplicates(subset=id_col)
-    counts = unique.groupby(basis).size().rename("customers")
-    table = counts.to_frame()
+    table = unique.groupby(basis).size().rename("customers").to_frame()
     table["share"] = table["customers"] / table["customers"].sum()
-    order = np.lexsort((table.index.astype(str).to_numpy(), -table["customers"].to_numpy()))
-    return table.iloc[order]
+    return table.sort_values("customers", ascending=False, kind="stable")
 
 
 def purchase_intervals(orders: pd.DataFrame, customer_col: str = "customer_id",
@@ -66,7 +64,7 @@ def frequency_segments(orders: pd.DataFrame, customer_col: str = "customer_id",
                        date_col: str = "order_date", cuts: dict[str, float] | None = None) -> pd.Series:
     """Heavy / medium / light buyers (重度/中度/轻度消费者) by their mean purchase gap.
 
-    Textbook task 1 §1.1.3 (the KFC example) describes heavy buyers as coming about once a
+    Textbook task 1 §1.1.2 (the KFC example) describes heavy buyers as coming about once a
     week, medium about once a month and light about once every half year. The textbook gives
     no cut-offs; crmlab uses mean gap ≤ 7 days → ``heavy``, ≤ 31 days → ``medium``, otherwise
     ``light``. A customer with one order has no gap and counts as ``light``.

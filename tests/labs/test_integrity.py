@@ -1,0 +1,130 @@
+"""Lab-integrity tests: every graded test of every lab is honest.
+
+For each solution notebook (see crmlab.integrity for the rules):
+- its structure is sound (objectives, summary, a graded test after each solution region, points add up);
+- the solution earns full marks and runs warning-free (warnings as errors, nothing on stderr);
+- the unsolved student version scores 0, every graded cell failing with the check's AssertionError;
+- each declared wrong answer (NAME.mutants.toml) loses points;
+- labs/ is exactly what nbgrader generates from solutions/;
+- a real `nbgrader autograde` gives the solution full marks and the student version 0.
+"""
+import filecmp
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from crmlab import grading, integrity, labtools
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = labtools.solution_notebooks(ROOT)
+MUTANTS = [(nb, m) for nb in NOTEBOOKS for m in labtools.load_mutants(nb)]
+
+
+def nb_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def test_there_are_labs():
+    assert NOTEBOOKS, "no solution notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_structure(path):
+    assert integrity.check_structure(path) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_solution_earns_full_marks_without_warnings(path):
+    assert integrity.check_solution(path) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_unsolved_stub_fails_every_graded_cell_with_an_assertion(path):
+    assert integrity.check_stub(path, ROOT) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path,mutant", MUTANTS, ids=[f"{nb_id(p)}:{m.cell}:{m.why[:40]}" for p, m in MUTANTS])
+def test_declared_wrong_answer_is_caught(path, mutant):
+    assert integrity.check_mutant(path, mutant) == []
+
+
+@pytest.mark.slow
+def test_labs_folder_is_what_nbgrader_generates(tmp_path):
+    course = labtools.copy_course(ROOT, tmp_path / "course")
+    labtools.generate_labs(course)
+    fresh, committed = course / "labs", ROOT / "labs"
+    fresh_files = sorted(str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file())
+    committed_files = sorted(str(p.relative_to(committed)) for p in committed.rglob("*") if p.is_file())
+    assert fresh_files == committed_files, "labs/ has missing or extra files: run `crmlab labs generate`"
+    _, mismatch, errors = filecmp.cmpfiles(committed, fresh, fresh_files, shallow=False)
+    assert not mismatch and not errors, f"labs/ is out of date ({mismatch}): run `crmlab labs generate`"
+    assert not any(name.endswith(".mutants.toml") for name in committed_files)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", labtools.lab_names(ROOT))
+def test_real_nbgrader_autograde_gives_solution_full_and_stub_zero(lab, tmp_path):
+    perfect, empty = tmp_path / "perfect", tmp_path / "empty"
+    shutil.copytree(ROOT / "solutions" / lab, perfect, ignore=shutil.ignore_patterns("*.mutants.toml"))
+    shutil.copytree(ROOT / "labs" / lab, empty)
+    scores = grading.autograde(lab, {"perfect": perfect, "empty": empty}, root=ROOT, course=tmp_path / "course")
+    by_student = scores.groupby("student")[["points", "max_points"]].sum()
+    assert by_student.loc["perfect", "points"] == by_student.loc["perfect", "max_points"] > 0
+    assert by_student.loc["empty", "points"] == 0
+    empty_errors = set(scores.loc[scores["student"] == "empty", "error"])
+    assert empty_errors <= labtools.ASSERTION_ERRORS, empty_errors
+    # the declared totals are what nbgrader counts
+    for path in (ROOT / "solutions" / lab).glob("*.ipynb"):
+        declared = nbformat.read(path, as_version=4).metadata["crmlab"]["points"]
+        counted = scores.loc[(scores["student"] == "perfect") & (scores["notebook"] == path.stem), "max_points"].sum()
+        assert counted == declared
+
+
+# --- the checker itself must catch dishonest tests (otherwise the tests above prove nothing) ---------
+
+def _toy(tmp_path, test_source: str, answer_prelude: str = "answer = None\n"):
+    nb = nbformat.v4.new_notebook()
+    sol = nbformat.v4.new_code_cell(answer_prelude + "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION")
+    sol.metadata["nbgrader"] = {"grade": False, "grade_id": "a", "locked": False, "schema_version": 3,
+                                "solution": True, "task": False}
+    test = nbformat.v4.new_code_cell(test_source)
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "locked": True, "points": 1,
+                                 "schema_version": 3, "solution": False, "task": False}
+    nb.cells = [nbformat.v4.new_code_cell("from crmlab import check"), sol, test]
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_checker_rejects_a_test_that_cannot_fail(tmp_path):
+    path = _toy(tmp_path, "assert isinstance(answer, object)")
+    assert any("gives 1.0 points to the unsolved stub" in p for p in integrity.check_stub(path, ROOT))
+
+
+@pytest.mark.slow
+def test_checker_rejects_a_name_error_leaking_from_the_answer_cell(tmp_path):
+    path = _toy(tmp_path, "check.equal(answer, 42, 'answer')", answer_prelude="")
+    problems = integrity.check_stub(path, ROOT)
+    assert any("NameError" in p for p in problems), problems
+
+
+def test_checker_rejects_an_uncaught_wrong_answer(tmp_path):
+    path = _toy(tmp_path, "check.true(answer is not None, 'answer')")
+    mutant = labtools.Mutant(cell="a", why="off by one", old="42", new="43")
+    assert integrity.check_mutant(path, mutant) == ["wrong answer not caught (a): off by one"]
+
+
+def test_structure_checker_finds_authoring_mistakes(tmp_path):
+    nb = nbformat.read(_toy(tmp_path, "check.equal(answer, 42, 'a')"), as_version=4)
+    problems = labtools.structure_problems(nb, mutants=[])
+    joined = "\n".join(problems)
+    for expected in ("first cell must be markdown", "Summary", "crmlab.points", "no hidden tests",
+                     "declares no wrong answer"):
+        assert expected in joined

@@ -1,0 +1,34 @@
+"""`pip install .` from a wheel gives a working crmlab with its datasets (not only in a checkout)."""
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheels), str(ROOT)], check=True)
+    wheel = next(wheels.glob("crmlab-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "crmlab/datasets/data/customers.csv" in names
+    assert "crmlab/datasets/data/customers.md" in names
+    assert not any(n.startswith(("solutions/", "tests/")) for n in names)
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True)
+    code = ("import crmlab, crmlab.datasets as d; print(crmlab.__file__); print(d.data_dir()); "
+            "print(d.load('orders').shape[0])")
+    env = dict(os.environ, PYTHONPATH=str(target))
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    assert out[0].startswith(str(target)), out
+    assert out[1].startswith(str(target)), out
+    assert int(out[2]) > 1000
