@@ -43,7 +43,10 @@ case "${1:-}" in
     lab)
         shift
         setup
-        exec jupyter lab --ServerApp.root_dir="$PWD/labs" "$@"
+        extra=()
+        # JupyterLab refuses to start as root (containers, some lab machines) unless told to.
+        [ "$(id -u)" = 0 ] && extra+=(--allow-root)
+        exec jupyter lab --ServerApp.root_dir="$PWD/labs" "${extra[@]}" "$@"
         ;;
     test)
         shift
