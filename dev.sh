@@ -35,8 +35,13 @@ setup() {
 }
 
 services() {
-    # Start the local services that some tests use (PostgreSQL for the simulated CRM).
-    if [ -x .ci/services ]; then .ci/services; fi
+    # Local services some tests use (PostgreSQL for the simulated CRM); stopped when the tests end.
+    # shellcheck source=.ci/services
+    . .ci/services
+    pg_start
+    trap pg_stop EXIT
+    # On CI every database test must run: a missing server fails them instead of skipping them.
+    if [ "${CI:-}" = "true" ]; then export CRMLAB_REQUIRE_PG=1; fi
 }
 
 case "${1:-}" in
@@ -52,7 +57,7 @@ case "${1:-}" in
         shift
         setup
         services
-        exec python -m pytest "$@"
+        python -m pytest "$@"
         ;;
     *)
         echo "usage: bash dev.sh lab | test [pytest arguments]" >&2
