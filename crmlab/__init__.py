@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "check", "cli", "datasets", "glossary", "grading", "integrity", "labtools", "plotting",
     "segmentation", "value", "survey", "archive", "opportunity", "satisfaction", "loyalty",
-    "complaints", "service", "system", "concepts", "feedback",
+    "complaints", "service", "system", "concepts", "feedback", "visits", "events",
 }
 
 
