@@ -56,6 +56,22 @@ TERMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "strange": ("奇异客户群", "strange customers", ()),
     "fatal_attraction": ("致命诱惑客户群", "fatal-attraction customers", ()),
     "ghost": ("幽灵客户群", "ghost customers", ()),
+    # value types and prospects (task 4 §4.1.3, §4.3.2)
+    "intrinsic": ("内在价值型", "intrinsic-value customer", ()),
+    "extrinsic": ("外在价值型", "extrinsic-value customer", ()),
+    "strategic": ("战略价值型", "strategic-value customer", ()),
+    "hot": ("热客", "hot prospect", ()),
+    "warm": ("暖客", "warm prospect", ()),
+    "cold": ("冷客", "cold prospect", ()),
+    "new_buy": ("新购", "new purchase", ()),
+    "rebuy": ("重购", "repeat purchase", ("添购",)),
+    "replacement": ("更新购买", "replacement purchase", ()),
+    # key-customer selection matrix (task 4 §4.4.2, Cheverton). NB: its 关键客户 is a quadrant of this
+    # matrix, not the A class of ABC analysis (abc_A); the glossary keeps them apart.
+    "key": ("关键客户(选择矩阵)", "key customer (selection matrix)", ()),
+    "key_development": ("关键发展客户", "key development customer", ()),
+    "maintenance": ("维持客户", "maintenance customer", ()),
+    "opportunistic": ("机会主义客户", "opportunistic customer", ()),
     # concepts
     "segmentation": ("客户细分", "customer segmentation", ()),
     "customer_value": ("客户价值", "customer value", ()),

@@ -192,6 +192,11 @@ def _survey(rng, customers: pd.DataFrame, orders: pd.DataFrame, share: float) ->
     item_bias = np.array([0.3, -0.5, 0.0, 0.1, -0.2, 0.4, 0.0])
     scores = latent[:, None] + item_bias[None, :] + rng.normal(0, 0.7, size=(n, len(SURVEY_ITEMS)))
     codes = np.clip(np.round(scores + 3), 1, 5).astype(int)
+    # Honest respondents who happen to give one answer to every item would be indistinguishable from
+    # the straight-lined rows planted below; move their price item one step (no random draw, so the
+    # rest of the market is unchanged).
+    same = (codes == codes[:, :1]).all(axis=1)
+    codes[same, 1] = np.where(codes[same, 1] > 1, codes[same, 1] - 1, codes[same, 1] + 1)
     survey = pd.DataFrame({item: [LIKERT5[c - 1] for c in codes[:, j]] for j, item in enumerate(SURVEY_ITEMS)})
     survey.insert(0, "customer_id", chosen)
     survey.insert(1, "submitted_at", _dates(rng, pd.Timestamp("2025-11-01"), pd.Timestamp("2025-11-30"), n))
