@@ -82,8 +82,7 @@ def check_stub(path: Path, root: Path) -> list[str]:
 def check_mutant(path: Path, mutant: labtools.Mutant) -> list[str]:
     """Problems with one wrong answer: it must lose points on at least one graded cell."""
     nb = labtools.apply_mutant(_read(path), mutant)
-    grades = labtools.cell_grades(labtools.execute(nb, path.parent))
-    if (grades["points"] < grades["max_points"]).any():
+    if labtools.first_lost_points(nb, path.parent) is not None:
         return []
     return [f"wrong answer not caught ({mutant.cell}): {mutant.why}"]
 

@@ -37,7 +37,7 @@ import pandas as pd
 __all__ = [
     "find_root", "lab_names", "solution_notebooks", "release_path", "generate_labs",
     "execute_solutions", "load_config", "stub_notebook", "Mutant", "load_mutants", "apply_mutant",
-    "execute", "cell_grades", "structure_problems", "solution_cells", "grade_cells",
+    "execute", "first_lost_points", "cell_grades", "structure_problems", "solution_cells", "grade_cells",
 ]
 
 ASSERTION_ERRORS = {"AssertionError", "CheckFailed"}
@@ -176,6 +176,30 @@ def execute(nb, cwd: Path, timeout: int = 300, warnings_as_errors: bool = False,
     if warnings_as_errors:
         nb.cells = [c for c in nb.cells if not c.metadata.get("crmlab_guard")]
     return nb
+
+
+def first_lost_points(nb, cwd: Path, timeout: int = 300) -> str | None:
+    """Run cells in order and stop at the first graded cell that loses points; return its grade_id.
+
+    Returns None when every graded cell earns full points. Used to check wrong answers: most are
+    caught by the test right after the exercise, so the rest of the notebook need not run.
+    """
+    from nbclient import NotebookClient
+    from nbgrader.utils import determine_grade, is_grade
+
+    nb = copy.deepcopy(nb)
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            if is_grade(cell):
+                points, max_points = determine_grade(cell)
+                if points is not None and points < max_points:
+                    return cell.metadata.nbgrader["grade_id"]
+    return None
 
 
 def _error_of(cell) -> tuple[str, str]:
