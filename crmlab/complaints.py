@@ -38,13 +38,13 @@ crmlab.complaints.InvalidTransition: cannot 'approve' a complaint in state 'vali
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
     "TYPOLOGY", "typology", "typology_table", "DATASET_CATEGORIES", "DATASET_SEVERITY",
@@ -58,39 +58,10 @@ __all__ = [
 ]
 
 
-def _err(en: str, zh: str) -> ValueError:
-    return ValueError(f"{en}\n{zh}")
-
-
-def _rows(labels, limit: int = 10) -> str:
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:limit])
-    return text + (f" … (+{len(labels) - limit})" if len(labels) > limit else "")
-
-
-def _blanks(values: pd.Series) -> pd.Series:
-    """Boolean mask of empty cells (None, NaN, NaT, blank text)."""
-    return pd.Series([_blank(v) for v in values], index=values.index, dtype=bool)
-
-
-def _need_columns(frame, columns, what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__} / {what} 必须是 pandas DataFrame")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise _err(f"{what} is missing the column(s) {missing}; it has {list(frame.columns)}.",
-                   f"{what} 缺少列 {missing}。")
-
-
 def _to_dt(values, **kw):
     """Parse dates leniently (each value on its own format); unreadable values become NaT."""
     kw.setdefault("errors", "coerce")
     return pd.to_datetime(values, format="mixed", **kw)
-
-
-def _blank(v) -> bool:
-    return v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)) \
-        or (isinstance(v, str) and not v.strip())
 
 
 # --------------------------------------------------------------------------- §10.1.2 typology

@@ -39,11 +39,12 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from ._validate import bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
     "LOYALTY_TYPES", "LOYALTY_DRIVERS", "LOYALTY_FACTORS", "classify_loyalty", "loyalty_types",
@@ -53,27 +54,6 @@ __all__ = [
     "PROGRAM_LEVELS", "LoyaltyProgram", "TescoRules", "tesco_rewards",
     "COALITION_RATES", "coalition_convert", "donation_program", "switching_cost",
 ]
-
-
-def _err(en: str, zh: str) -> ValueError:
-    """A ValueError whose message says what is wrong in English and in Chinese."""
-    return ValueError(f"{en}\n{zh}")
-
-
-def _rows(labels, limit: int = 10) -> str:
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:limit])
-    return text + (f" … (+{len(labels) - limit})" if len(labels) > limit else "")
-
-
-def _need_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__} / "
-                        f"{what} 必须是 pandas DataFrame")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise _err(f"{what} is missing the column(s) {missing}; it has {list(frame.columns)}.",
-                   f"{what} 缺少列 {missing}。")
 
 
 # --------------------------------------------------------------------------- §9.1.2 loyalty types

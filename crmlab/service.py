@@ -44,6 +44,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Float, ForeignKey, Integ
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
     "STAGES", "SERVICE_ACTIVITIES", "SERVICE_LEVELS", "service_stage", "classify_service",
@@ -53,34 +54,6 @@ __all__ = [
     "SERVICE_STANDARD_ITEMS", "service_standard_score", "service_standard_table",
     "rice_run_out", "next_delivery", "rice_delivery_plan",
 ]
-
-
-def _err(en: str, zh: str) -> ValueError:
-    return ValueError(f"{en}\n{zh}")
-
-
-def _rows(labels, limit: int = 10) -> str:
-    labels = list(labels)
-    text = ", ".join(repr(x) for x in labels[:limit])
-    return text + (f" … (+{len(labels) - limit})" if len(labels) > limit else "")
-
-
-def _blank(v) -> bool:
-    return v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)) \
-        or (isinstance(v, str) and not v.strip())
-
-
-def _blanks(values: pd.Series) -> pd.Series:
-    """Boolean mask of empty cells (None, NaN, NaT, blank text)."""
-    return pd.Series([_blank(v) for v in values], index=values.index, dtype=bool)
-
-
-def _need_columns(frame, columns, what: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__} / {what} 必须是 pandas DataFrame")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise _err(f"{what} is missing the column(s) {missing}; it has {list(frame.columns)}.", f"{what} 缺少列 {missing}。")
 
 
 def _day(value, what: str) -> pd.Timestamp:
