@@ -1239,17 +1239,8 @@ def _maximise(negloglik, n_params):
 
 
 @dataclass(frozen=True, repr=False)
-class BGNBDResult:
-    """A fitted BG/NBD model (see :func:`fit_bgnbd`).
-
-    Attributes
-    ----------
-    params : dict with ``r``, ``alpha``, ``a``, ``b``.
-    log_likelihood : maximised log-likelihood (``loglik`` is the same number).
-    n_customers : customers in the fit.
-    converged : whether the optimiser reported success.
-    data : the fitted ``frequency``, ``recency`` and ``T`` (one row per customer).
-    """
+class _FitResult:
+    """Fields shared by the maximum-likelihood fits below."""
 
     params: dict
     log_likelihood: float
@@ -1263,7 +1254,21 @@ class BGNBDResult:
 
     def __repr__(self) -> str:
         p = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
-        return f"BGNBDResult({p}, log_likelihood={self.log_likelihood:.2f}, n_customers={self.n_customers})"
+        return f"{type(self).__name__}({p}, log_likelihood={self.log_likelihood:.2f}, n_customers={self.n_customers})"
+
+
+@dataclass(frozen=True, repr=False)
+class BGNBDResult(_FitResult):
+    """A fitted BG/NBD model (see :func:`fit_bgnbd`).
+
+    Attributes
+    ----------
+    params : dict with ``r``, ``alpha``, ``a``, ``b``.
+    log_likelihood : maximised log-likelihood (``loglik`` is the same number).
+    n_customers : customers in the fit.
+    converged : whether the optimiser reported success.
+    data : the fitted ``frequency``, ``recency`` and ``T`` (one row per customer).
+    """
 
     def _xtT(self, frequency, recency, T):
         if frequency is None and recency is None and T is None:
@@ -1386,7 +1391,7 @@ def _gamma_gamma_loglik(params, x, m):
 
 
 @dataclass(frozen=True, repr=False)
-class GammaGammaResult:
+class GammaGammaResult(_FitResult):
     """A fitted Gamma-Gamma spend model (see :func:`fit_gamma_gamma`).
 
     Attributes
@@ -1395,20 +1400,6 @@ class GammaGammaResult:
     log_likelihood : maximised log-likelihood (``loglik`` is the same number).
     n_customers, converged, data : as in :class:`BGNBDResult`.
     """
-
-    params: dict
-    log_likelihood: float
-    n_customers: int
-    converged: bool
-    data: pd.DataFrame
-
-    @property
-    def loglik(self) -> float:
-        return self.log_likelihood
-
-    def __repr__(self) -> str:
-        p = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
-        return f"GammaGammaResult({p}, log_likelihood={self.log_likelihood:.2f}, n_customers={self.n_customers})"
 
     def mean_spend(self) -> float:
         """Population mean spend per transaction, E[Z] = p·v / (q − 1) (infinite if q ≤ 1)."""
