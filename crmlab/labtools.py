@@ -165,7 +165,7 @@ def execute(nb, cwd: Path, timeout: int = 300, warnings_as_errors: bool = False,
     old_env = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+        NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", store_widget_state=False,
                        resources={"metadata": {"path": str(cwd)}}).execute()
     finally:
         for k, v in old_env.items():
@@ -188,7 +188,7 @@ def first_lost_points(nb, cwd: Path, timeout: int = 300) -> str | None:
     from nbgrader.utils import determine_grade, is_grade
 
     nb = copy.deepcopy(nb)
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", store_widget_state=False,
                             resources={"metadata": {"path": str(cwd)}})
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
