@@ -1,8 +1,8 @@
 """Repository-wide pytest set-up.
 
-pytest-xdist runs with ``--dist loadgroup``: every cell of one notebook (nbval) must run in the
-same worker and kernel, so each notebook's items share an ``xdist_group``; all other tests are
-spread freely over the workers.
+pytest-xdist runs with ``--dist loadscope``: every cell of one notebook (nbval) stays in one worker
+and kernel, and the lab-integrity tests are one class per notebook, so notebooks spread over the
+workers while each notebook's checks stay together.
 """
 import os
 
@@ -11,12 +11,6 @@ import pytest
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 collect_ignore_glob = ["tests/fixtures/*", "labs/*", "build/*", "dist/*"]
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")

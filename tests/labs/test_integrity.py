@@ -9,6 +9,7 @@ For each solution notebook (see crmlab.integrity for the rules):
 - a real `nbgrader autograde` gives the solution full marks and the student version 0.
 """
 import filecmp
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from crmlab import grading, integrity, labtools
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = labtools.solution_notebooks(ROOT)
-MUTANTS = [(nb, m) for nb in NOTEBOOKS for m in labtools.load_mutants(nb)]
 
 
 def nb_id(path: Path) -> str:
@@ -30,27 +30,37 @@ def test_there_are_labs():
     assert NOTEBOOKS, "no solution notebooks found"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
-def test_structure(path):
-    assert integrity.check_structure(path) == []
+class _NotebookChecks:
+    """The honesty checks of one solution notebook (one subclass per notebook, made below)."""
+
+    path: Path
+
+    def test_structure(self):
+        assert integrity.check_structure(self.path) == []
+
+    @pytest.mark.slow
+    def test_solution_earns_full_marks_without_warnings(self):
+        assert integrity.check_solution(self.path) == []
+
+    @pytest.mark.slow
+    def test_unsolved_stub_fails_every_graded_cell_with_an_assertion(self):
+        assert integrity.check_stub(self.path, ROOT) == []
+
+    @pytest.mark.slow
+    def test_declared_wrong_answer_is_caught(self, mutant):
+        assert integrity.check_mutant(self.path, mutant) == []
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
-def test_solution_earns_full_marks_without_warnings(path):
-    assert integrity.check_solution(path) == []
+def pytest_generate_tests(metafunc):
+    if "mutant" in metafunc.fixturenames:
+        mutants = labtools.load_mutants(metafunc.cls.path)
+        metafunc.parametrize("mutant", mutants, ids=[f"{m.cell}:{m.why[:40]}" for m in mutants])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
-def test_unsolved_stub_fails_every_graded_cell_with_an_assertion(path):
-    assert integrity.check_stub(path, ROOT) == []
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path,mutant", MUTANTS, ids=[f"{nb_id(p)}:{m.cell}:{m.why[:40]}" for p, m in MUTANTS])
-def test_declared_wrong_answer_is_caught(path, mutant):
-    assert integrity.check_mutant(path, mutant) == []
+# One class per notebook: pytest-xdist (--dist loadscope) keeps a class on one worker.
+for _path in NOTEBOOKS:
+    _name = "Test_" + re.sub(r"\W", "_", nb_id(_path))
+    globals()[_name] = type(_name, (_NotebookChecks,), {"path": _path})
 
 
 @pytest.mark.slow
