@@ -3,6 +3,7 @@
     crmlab labs generate [LAB ...]     regenerate labs/ (student versions) from solutions/
     crmlab labs execute [LAB ...]      re-run solution notebooks in place (fresh outputs)
     crmlab labs check [LAB ...]        prove every graded test honest (stub, solution, wrong answers)
+    crmlab grade LAB --submissions PATH [--out DIR]   grade a class: feedback + gradebook CSV
     crmlab datasets list               list the shipped datasets
     crmlab datasets regenerate [--out DIR]   rewrite the shipped CSV files and data cards
 """
@@ -50,6 +51,24 @@ def cmd_labs_check(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_grade(args) -> int:
+    from . import grading, labtools
+
+    root = labtools.find_root(args.root)
+    book = grading.grade_class(
+        args.lab, args.submissions, args.out, root=root, workers=args.workers, cell_timeout=args.cell_timeout,
+        notebook_timeout=args.notebook_timeout, duedate=args.duedate, force=args.force,
+        zip_format=args.zip_format, progress=not args.no_progress, cache=not args.no_cache,
+        only=args.student or None, nbgrader_feedback=args.nbgrader_feedback)
+    where = Path(args.out) / args.lab
+    print(f"{args.lab}: graded {book.attrs.get('graded', 0)} submission(s), {book.attrs.get('reused', 0)} unchanged "
+          f"since the last run; gradebook {where / 'gradebook.csv'}, feedback in {where / 'feedback'}")
+    per_student = book.groupby("student")[["total", "max"]].sum()
+    for student, row in per_student.iterrows():
+        print(f"  {student:24s} {row['total']:g} / {row['max']:g}")
+    return 0
+
+
 def cmd_datasets_list(args) -> int:
     from . import datasets
 
@@ -78,6 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("labs", nargs="*", help="lab folders such as 01_concepts (default: all)")
         p.add_argument("--root", default=None, help="course root (default: found from the current folder)")
         p.set_defaults(func=func)
+
+    g = sub.add_parser("grade", help="grade a class with nbgrader: feedback per student and a gradebook CSV",
+                       description="Autograde every student's submission of one lab in parallel worker "
+                                   "processes, write one HTML feedback per student and notebook (hidden-test "
+                                   "code removed) and OUT/LAB/gradebook.csv with per-question points. "
+                                   "Re-running regrades only changed submissions.")
+    g.add_argument("lab", help="lab folder, e.g. 01_concepts")
+    g.add_argument("--submissions", required=True,
+                   help="folder with one sub-folder per student (STUDENT/*.ipynb or STUDENT/LAB/*.ipynb, "
+                        "optional timestamp.txt), or an LMS zip")
+    g.add_argument("--out", default="grades", help="output folder (default: ./grades); results go to OUT/LAB/")
+    g.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: CPUs)")
+    g.add_argument("--cell-timeout", type=int, default=None,
+                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
+    g.add_argument("--notebook-timeout", type=int, default=900, help="seconds for a whole notebook (default 900)")
+    g.add_argument("--duedate", default=None, help='due date, e.g. "2026-03-01 23:59:00 +0800"')
+    g.add_argument("--zip-format", default="canvas",
+                   help="file names inside a zip: canvas, moodle, attempt, or a regular expression with the "
+                        "groups student_id and file_id (default canvas)")
+    g.add_argument("--force", action="store_true", help="regrade every student, even unchanged submissions")
+    g.add_argument("--student", action="append", default=[],
+                   help="regrade only this student (repeatable); the others keep their stored grades")
+    g.add_argument("--nbgrader-feedback", default=None, metavar="DIR",
+                   help="also copy the feedback into nbgrader's DIR/STUDENT/LAB/ layout for "
+                        "`nbgrader release_feedback` (JupyterHub)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--no-cache", action="store_true", help="regenerate the lab with nbgrader even if cached")
+    g.add_argument("--root", default=None, help="course root (default: found from the current folder)")
+    g.set_defaults(func=cmd_grade)
 
     data = sub.add_parser("datasets", help="shipped datasets").add_subparsers(dest="action", required=True)
     p = data.add_parser("list", help="list datasets")
