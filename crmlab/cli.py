@@ -4,6 +4,9 @@
     crmlab labs execute [LAB ...]      re-run solution notebooks in place (fresh outputs)
     crmlab labs check [LAB ...]        prove every graded test honest (stub, solution, wrong answers)
     crmlab grade LAB --submissions PATH [--out DIR]   grade a class: feedback + gradebook CSV
+    crmlab grade LAB --from-db URL     grade the classroom role-play from the shared CRM database
+    crmlab classroom start|stop|roster|dispatch|dashboard|grade   one shared CRM for a class (PostgreSQL)
+    crmlab mobile [DB] [--port N] [--demo]   serve the phone page of the simulated CRM (task 16)
     crmlab datasets list               list the shipped datasets
     crmlab datasets regenerate [--out DIR]   rewrite the shipped CSV files and data cards
 """
@@ -54,6 +57,14 @@ def cmd_labs_check(args) -> int:
 def cmd_grade(args) -> int:
     from . import grading, labtools
 
+    if args.from_db:
+        from .system import classroom
+
+        return classroom.cli_grade(args)
+    if not args.submissions:
+        print("crmlab grade: give --submissions PATH or --from-db URL / 请给出 --submissions 或 --from-db",
+              file=sys.stderr)
+        return 2
     root = labtools.find_root(args.root)
     book = grading.grade_class(
         args.lab, args.submissions, args.out, root=root, workers=args.workers, cell_timeout=args.cell_timeout,
@@ -85,6 +96,18 @@ def cmd_datasets_regenerate(args) -> int:
     return 0
 
 
+def cmd_classroom(args) -> int:
+    from .system import classroom
+
+    return classroom.main(args.rest)
+
+
+def cmd_mobile(args) -> int:
+    from .system import mobile
+
+    return mobile.serve(args.db, args.port, ip=args.ip, demo=args.demo, clock=args.clock)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crmlab", description="crmlab: graded CRM course labs")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,9 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "code removed) and OUT/LAB/gradebook.csv with per-question points. "
                                    "Re-running regrades only changed submissions.")
     g.add_argument("lab", help="lab folder, e.g. 01_concepts")
-    g.add_argument("--submissions", required=True,
+    g.add_argument("--submissions", default=None,
                    help="folder with one sub-folder per student (STUDENT/*.ipynb or STUDENT/LAB/*.ipynb, "
                         "optional timestamp.txt), or an LMS zip")
+    g.add_argument("--from-db", default=None, metavar="URL",
+                   help="grade the classroom role-play from the shared CRM database (crmlab.system.classroom) "
+                        "instead; --out may be a .csv file; --duedate marks steps done later as late")
+    g.add_argument("--points", action="append", default=[], metavar="STEP=POINTS",
+                   help="with --from-db: change a step's points (repeatable)")
     g.add_argument("--out", default="grades", help="output folder (default: ./grades); results go to OUT/LAB/")
     g.add_argument("--workers", type=int, default=None, help="parallel worker processes (default: CPUs)")
     g.add_argument("--cell-timeout", type=int, default=None,
@@ -126,6 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-cache", action="store_true", help="regenerate the lab with nbgrader even if cached")
     g.add_argument("--root", default=None, help="course root (default: found from the current folder)")
     g.set_defaults(func=cmd_grade)
+
+    c = sub.add_parser("classroom", add_help=False, prefix_chars="\0",
+                       help="one shared CRM for a class (课堂角色扮演): start|stop|roster|dispatch|dashboard|grade")
+    c.add_argument("rest", nargs=argparse.REMAINDER)
+    c.set_defaults(func=cmd_classroom)
+
+    p = sub.add_parser("mobile", help="serve the phone page of the simulated CRM (task 16) with Voila",
+                       description="Serve crmlab/system/mobile_app.ipynb with Voila over a database; "
+                                   "every browser tab logs in (demo mode, no passwords) as one user.")
+    p.add_argument("db", nargs="?", default=None,
+                   help="SQLite file or SQLAlchemy URL (default $CRMLAB_DB or crmlab_crm.db)")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--ip", default="127.0.0.1",
+                   help="0.0.0.0 lets phones on the network in (no passwords: trusted networks only)")
+    p.add_argument("--demo", action="store_true", help="seed the demo company into an empty database")
+    p.add_argument("--clock", default=None, help="CRM time (default: the database's last event)")
+    p.set_defaults(func=cmd_mobile)
 
     data = sub.add_parser("datasets", help="shipped datasets").add_subparsers(dest="action", required=True)
     p = data.add_parser("list", help="list datasets")

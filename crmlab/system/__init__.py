@@ -10,12 +10,19 @@ with decision roles, credit records, 潜在/现有/流失 cards), and the textbo
 * task 13 市场与商机 — survey → activity → intelligence, lead → opportunity, evaluation, stages
   了解情况 → … → 签约阶段 with activities, tasks, quotes and samples, win / loss;
 * task 14 销售与服务 — price list → quote → contract (payment plan) → project; product archive,
-  service request → dispatch → accept → handle; service contract; customer care;
-* task 15 客户与分析 — customer audit and 交易客户, the value model and pyramid, reports.
+  service request → dispatch → accept → handle; service quotation → 下推 → service contract;
+  customer care;
+* task 15 客户与分析 — customer import (客户引入, :meth:`Desk.import_customers`), audit and 交易客户,
+  the value model and pyramid, reports.
 
 The opportunity's stages, probabilities and stage guards are those of :mod:`crmlab.opportunity`
 (:data:`crmlab.opportunity.DEFAULT_METHOD`; the days, probabilities and conditions are crmlab's
 defaults — the textbook prints none). Every rule R1–R35 of the digest is enforced and tested.
+
+Every document carries a ``version`` for optimistic locking (``expected_version=`` on the actions,
+:class:`StaleRecord`); :meth:`Desk.documents` / :meth:`Desk.get` apply the read record rules;
+:meth:`Desk.my_schedule` and :meth:`Desk.check_in` serve the mobile page; :meth:`CRM.batch` and
+:meth:`CRM.bulk` run many actions at once (bulk: the same guards, rows written with executemany).
 
 Modules: :mod:`~crmlab.system.engine` (:func:`open`, :class:`CRM`, :class:`Desk`),
 :mod:`~crmlab.system.lifecycle` (the declared lifecycle), :mod:`~crmlab.system.permissions`,
@@ -49,10 +56,13 @@ CONDITION_NOT_MET (('activity', 1, 0),)
 """
 from . import demo, lifecycle, models, permissions, reports
 from .engine import CRM, DEFAULT_CLOCK, DEFAULT_FILE, Desk, open
-from .errors import ConditionsNotMet, CRMError, GuardFailed, IllegalTransition, NotFound, PermissionDenied, ReadOnly
+from .errors import (ConditionsNotMet, Conflict, CRMError, GuardFailed, IllegalTransition, InvalidValue, NotFound,
+                     PermissionDenied, ReadOnly, StaleRecord)
 from .lifecycle import lifecycle_table, push_down_table
 from .permissions import permission_table
+from . import mobile  # task 16: the phone page (Voila), see crmlab/system/mobile.py
 
 __all__ = ["open", "CRM", "Desk", "DEFAULT_CLOCK", "DEFAULT_FILE", "CRMError", "PermissionDenied",
-           "IllegalTransition", "GuardFailed", "ReadOnly", "NotFound", "ConditionsNotMet", "lifecycle_table",
-           "push_down_table", "permission_table", "lifecycle", "models", "permissions", "reports", "demo"]
+           "IllegalTransition", "GuardFailed", "ReadOnly", "NotFound", "StaleRecord", "InvalidValue", "Conflict", "ConditionsNotMet",
+           "lifecycle_table", "push_down_table", "permission_table", "lifecycle", "models", "permissions", "reports",
+           "demo"]

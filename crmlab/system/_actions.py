@@ -6,8 +6,12 @@ lifecycle, guards), then changes, then the audit-log entry. Any exception rolls 
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import functools
 import hashlib
+import inspect
+import re
 
 import pandas as pd
 from sqlalchemy import select
@@ -16,8 +20,8 @@ from crmlab import opportunity as op
 
 from . import lifecycle as lc
 from . import models as m
-from .engine import _card_code, _date, _need, _number, _snap, _ts
-from .errors import GuardFailed, IllegalTransition, NotFound, PermissionDenied, ReadOnly
+from .engine import _bump, _card_code, _date, _need, _new, _number, _raw, _snap, _ts
+from .errors import CRMError, GuardFailed, IllegalTransition, InvalidValue, NotFound, PermissionDenied, ReadOnly
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies (crmlab defaults where the textbook prints none, digest §5.2.2)
@@ -39,7 +43,37 @@ CARD_TRANSITIONS = (
     ("resume_trading", "former", "current", "the customer trades again; the old stop reason stays in the history"),
 )
 #: Documents that need an audited trading customer (交易客户, R34).
-NEEDS_TRADING = ("price_list", "quote", "contract", "product_archive", "service_request", "service_contract")
+NEEDS_TRADING = ("price_list", "quote", "contract", "product_archive", "service_request", "service_quote",
+                 "service_contract")
+
+
+def _versioned(method):
+    """Give a Desk action on an existing document the keyword ``expected_version=None``
+    (optimistic locking): when given and different from the stored ``version`` the action raises
+    :class:`crmlab.system.StaleRecord` and changes nothing."""
+    @functools.wraps(method)
+    def wrapper(self, no, *args, expected_version=None, **kw):
+        if expected_version is None:
+            return method(self, no, *args, **kw)
+        self._expect = (no, int(expected_version))
+        try:
+            return method(self, no, *args, **kw)
+        finally:
+            self.__dict__.pop("_expect", None)
+    sig = inspect.signature(method)
+    params = list(sig.parameters.values())
+    extra = inspect.Parameter("expected_version", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = next((i for i, p in enumerate(params) if p.kind is inspect.Parameter.VAR_KEYWORD), len(params))
+    wrapper.__signature__ = sig.replace(parameters=[*params[:at], extra, *params[at:]])
+    wrapper.__doc__ = (method.__doc__ or "") + "\n\n        ``expected_version``: optimistic locking (see :class:`crmlab.system.StaleRecord`)."
+    return wrapper
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole months, the day clipped to the month's end (what ``pd.DateOffset`` does)."""
+    y, mo = divmod(day.month - 1 + int(months), 12)
+    y, mo = day.year + y, mo + 1
+    return dt.date(y, mo, min(day.day, calendar.monthrange(y, mo)[1]))
 
 
 def _alias(value, table: dict, en: str, zh: str) -> str:
@@ -165,7 +199,6 @@ class SetupActions:
         def fn(c):
             c.require("competitor", "save")
             d = c.new_doc("competitor", subject=_need(name, "name", "名称"), data=fields)
-            c.s.flush()
             c.log("add_competitor", d, None)
             return d.no
         return self._do(fn)
@@ -178,15 +211,21 @@ class SetupActions:
         (probabilities rise, R3; control modes and conditions, R4). Stages that an open opportunity
         stands in cannot be removed.
         """
-        if isinstance(stages, pd.DataFrame):
-            frame = stages.reset_index() if "code" not in stages.columns else stages
-            stages = [op.Stage(r["code"], r.get("阶段名称", r.get("name_zh")), r.get("name", r.get("name_en", r["code"])),
-                               int(r["days"]), float(r["probability"]), r.get("control", "none"),
-                               r.get("conditions_dict", {}) if isinstance(r.get("conditions_dict"), dict) else {},
-                               r.get("textbook_state", r.get("state", "valid")))
-                      for r in frame.to_dict("records")]
-        stages = [s if isinstance(s, op.Stage) else op.Stage(**s) for s in stages]
-        method = op.SalesMethod(name, tuple(stages), win_at_last_stage_only)
+        try:
+            if isinstance(stages, pd.DataFrame):
+                frame = stages.reset_index() if "code" not in stages.columns else stages
+                stages = [op.Stage(r["code"], r.get("阶段名称", r.get("name_zh")),
+                                   r.get("name", r.get("name_en", r["code"])),
+                                   int(r["days"]), float(r["probability"]), r.get("control", "none"),
+                                   r.get("conditions_dict", {}) if isinstance(r.get("conditions_dict"), dict) else {},
+                                   r.get("textbook_state", r.get("state", "valid")))
+                          for r in frame.to_dict("records")]
+            stages = [s if isinstance(s, op.Stage) else op.Stage(**s) for s in stages]
+            method = op.SalesMethod(name, tuple(stages), win_at_last_stage_only)
+        except op.OpportunityError as err:          # the domain model's check, as an error of the system
+            if isinstance(err, CRMError):
+                raise
+            raise InvalidValue(err.code, err.en, err.zh) from err
 
         def fn(c):
             c.require("sales_method", "maintain")
@@ -328,6 +367,7 @@ class ArchiveActions:
                                  source=source, profile=profile)
         return self._do(fn)
 
+    @_versioned
     def edit_customer(self, customer, **fields) -> None:
         """Edit the basic data (动态管理). 客户价值 and the statuses are read-only here (R34)."""
         bad = [k for k in fields if k in self._PROTECTED]
@@ -345,6 +385,7 @@ class ArchiveActions:
                     setattr(cu, k, v)
         return self._do(fn)
 
+    @_versioned
     def set_profile(self, customer, **fields) -> None:
         """Level 2 of the archive: business or personal profile fields (see :class:`models.CustomerProfile`)."""
         def fn(c):
@@ -361,6 +402,7 @@ class ArchiveActions:
             c.log("set_profile", p, before)
         return self._do(fn)
 
+    @_versioned
     def add_contact(self, customer, name: str, *, title=None, dept=None, phone=None, email=None,
                     decision_role: str = "user", is_key: bool = False, birthday=None) -> int:
         """联系人: a contact with a decision role (决策者/采购/使用者/影响者/评估小组) and the key flag."""
@@ -369,7 +411,7 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
-            ct = m.Contact(customer_no=cu.no, name=_need(name, "name", "姓名"), title=title, dept=dept, phone=phone,
+            ct = _new(m.Contact, customer_no=cu.no, name=_need(name, "name", "姓名"), title=title, dept=dept, phone=phone,
                            email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday))
             c.s.add(ct)
             c.s.flush()
@@ -377,6 +419,7 @@ class ArchiveActions:
             return ct.id
         return self._do(fn)
 
+    @_versioned
     def add_credit(self, customer, credit_limit: float, credit_grade: str, report_date=None, valid_until=None,
                    note: str | None = None) -> int:
         """资信/授信: a credit record; valid for one year by default (task 5 §5.2.2: 3 months to 1 year)."""
@@ -384,7 +427,7 @@ class ArchiveActions:
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
             rd = _date(report_date) or c.now.date()
-            vu = _date(valid_until) or (pd.Timestamp(rd) + pd.DateOffset(years=1)).date()
+            vu = _date(valid_until) or _add_months(rd, 12)
             if vu <= rd:
                 raise GuardFailed("BAD_VALIDITY", "valid_until must be after the report date", "有效期必须晚于报告日期")
             r = m.CreditRecord(customer_no=cu.no, credit_limit=_number(credit_limit, "credit_limit"),
@@ -396,6 +439,7 @@ class ArchiveActions:
             return r.id
         return self._do(fn)
 
+    @_versioned
     def set_trading(self, customer) -> None:
         """【交易客户】: mark a customer as a trading customer — needed before use (R34)."""
         def fn(c):
@@ -406,6 +450,7 @@ class ArchiveActions:
                 cu.is_trading = True
         return self._do(fn)
 
+    @_versioned
     def change_card(self, customer, to: str, reason: str | None = None) -> str:
         """Move a customer card: 潜在 → 现有 (become_current), 现有 → 流失 (stop_trading, reason
         required), 流失 → 现有 (resume_trading). See :data:`CARD_TRANSITIONS`."""
@@ -418,26 +463,166 @@ class ArchiveActions:
             return cu.card_type
         return self._do(fn)
 
+    @_versioned
     def stop_trading(self, customer, reason: str) -> str:
         """现有 → 流失客户 (former): keep the card and its history, record the stop reason."""
         return self.change_card(customer, "former", reason)
 
+    def import_customers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """客户引入 (bulk import): one new customer card (潜在客户, saved) per row of ``frame``.
+
+        Columns in English or Chinese (:data:`IMPORT_COLUMNS`: 客户名称 name — required —,
+        客户类型 kind 企业/个人, 行业 industry, 区域 region, 地址 address, 电话 phone, 来源 source).
+        Every row is checked first (name present and not yet on file, no repeats in the file,
+        known kind, phone digits, field lengths); one bad row and nothing is imported: the
+        :class:`~crmlab.system.GuardFailed` (code ``IMPORT_INVALID``) lists every bad row by its
+        index label in English and Chinese, and carries them as ``err.rows``. Each imported customer
+        is audit-logged (``import_customers``). Needs the ``("customer", "import")`` permission
+        (administrator, marketing, sales manager and director). The caller's frame is not changed.
+        crmlab default: the textbook names the import (客户引入) but prints no template.
+        Returns the imported rows with their new numbers.
+
+        >>> import pandas as pd
+        >>> from crmlab import system
+        >>> crm = system.open(":memory:", demo=True)
+        >>> new = pd.DataFrame({"客户名称": ["江南重工集团", "钱塘物流"], "行业": ["制造", "物流"],
+        ...                     "电话": ["0571-88886666", None]})
+        >>> crm.login("zhaomin").import_customers(new)[["no", "name", "industry"]].values.tolist()
+        [['KH000007', '江南重工集团', '制造'], ['KH000008', '钱塘物流', '物流']]
+        >>> try:
+        ...     crm.login("zhaomin").import_customers(pd.DataFrame({"name": ["钱塘物流", ""]}))
+        ... except system.GuardFailed as err:
+        ...     print(err.code, [r[0] for r in err.rows])
+        IMPORT_INVALID [0, 1]
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise GuardFailed("NOT_A_FRAME", "import_customers takes a pandas DataFrame",
+                              "import_customers 需要一个 pandas DataFrame")
+        if frame.empty:
+            raise GuardFailed("NO_ROWS", "the DataFrame has no rows to import", "没有可导入的行")
+
+        def fn(c):
+            c.require("customer", "import")
+            existing = set()
+            rows, problems = _import_rows(frame, existing)
+            wanted = list(dict.fromkeys(r["name"] for r in rows if isinstance(r.get("name"), str)))
+            for k in range(0, len(wanted), 500):           # the names already on file, 500 at a time
+                existing.update(c.s.scalars(select(m.Customer.name).where(m.Customer.name.in_(wanted[k:k + 500]))))
+            if existing:
+                rows, problems = _import_rows(frame, existing)
+            if problems:
+                err = GuardFailed("IMPORT_INVALID",
+                                  f"{len(problems)} problem(s), nothing imported: "
+                                  + "; ".join(f"row {r}: {en}" for r, en, _ in problems),
+                                  f"共 {len(problems)} 处错误，未导入任何客户：" + "；".join(f"第 {r} 行：{zh}" for r, _, zh in problems))
+                err.rows = problems
+                raise err
+            out = []
+            for r in rows:
+                no = _new_customer(c, r["name"], kind=r["kind"], industry=r.get("industry"), region=r.get("region"),
+                                   address=r.get("address"), phone=r.get("phone"), source=r.get("source"),
+                                   action="import_customers", checked=True)
+                out.append({"no": no, **{f: r.get(f) for f in IMPORT_COLUMNS}})
+            return pd.DataFrame(out, columns=["no", *IMPORT_COLUMNS], index=frame.index)
+        return self._do(fn)
+
 
 def _new_customer(c, name, *, kind="organisation", industry=None, region=None, address=None, phone=None,
-                  source=None, profile=None, owner=None) -> str:
+                  source=None, profile=None, owner=None, action="new_customer", checked=False) -> str:
     name = _need(name, "customer name", "客户名称")
-    if c.s.scalar(select(m.Customer.no).where(m.Customer.name == name)) is not None:
+    if not checked and c.rows(m.Customer, name=name):
         raise GuardFailed("DUPLICATE_CUSTOMER", f"customer {name!r} is already on file", f"客户 {name!r} 已存在")
     owner = owner or c.user
-    cu = m.Customer(no=c.new_no("customer"), name=name, kind=kind, card_type="prospect", status="saved",
-                    is_trading=False, industry=industry, region=region, address=address, phone=phone, source=source,
-                    owner_id=owner.id, dept_id=owner.dept_id, created_at=c.now, created_by=c.user.login)
+    cu = _new(m.Customer, no=c.new_no("customer"), name=name, kind=kind, card_type="prospect", status="saved",
+              is_trading=False, industry=industry, region=region, address=address, phone=phone, source=source,
+              owner_id=owner.id, dept_id=owner.dept_id, created_at=c.now, created_by=c.user.login, version=1)
     c.s.add(cu)
     c.s.flush()
     if profile:
         c.s.add(m.CustomerProfile(customer_no=cu.no, **profile))
-    c.log("new_customer", cu, None)
+    c.log(action, cu, None)
     return cu.no
+
+
+#: Columns of :meth:`ArchiveActions.import_customers`: field → accepted headers (English and the
+#: Kingdee / textbook Chinese ones). Only ``name`` is required.
+IMPORT_COLUMNS = {
+    "name": ("name", "customer", "customer_name", "客户名称", "客户", "名称"),
+    "kind": ("kind", "type", "customer_type", "客户类型", "类型", "客户性质"),
+    "industry": ("industry", "行业", "所属行业"),
+    "region": ("region", "area", "区域", "地区", "所属区域"),
+    "address": ("address", "地址", "通讯地址"),
+    "phone": ("phone", "tel", "telephone", "电话", "联系电话"),
+    "source": ("source", "来源", "客户来源"),
+}
+_IMPORT_ALIASES = {a.lower(): f for f, aliases in IMPORT_COLUMNS.items() for a in aliases}
+#: Customer kinds: organisation (企业/单位) or person (个人).
+CUSTOMER_KINDS = {"organisation": "organisation", "organization": "organisation", "company": "organisation",
+                  "企业": "organisation", "单位": "organisation", "组织": "organisation", "企业客户": "organisation",
+                  "person": "person", "individual": "person", "个人": "person", "个人客户": "person"}
+_PHONE = re.compile(r"^[0-9+()\- ]{5,30}$")
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()) or v is pd.NA \
+        or v is pd.NaT
+
+
+def _import_rows(frame: pd.DataFrame, existing: set) -> tuple[list[dict], list[tuple]]:
+    """Check every row of an import; returns (clean rows, problems (row, English, 中文))."""
+    cols = {}
+    bad_cols = []
+    for col in frame.columns:
+        f = _IMPORT_ALIASES.get(str(col).strip().lower())
+        if f is None:
+            bad_cols.append(col)
+        elif f in cols:
+            bad_cols.append(col)
+        else:
+            cols[f] = col
+    if bad_cols or "name" not in cols:
+        known = ", ".join(f"{f} ({aliases[3] if len(aliases) > 3 else aliases[1]})"
+                          for f, aliases in IMPORT_COLUMNS.items())
+        what = f"unknown or repeated columns {bad_cols}" if bad_cols else "no customer-name column"
+        zh = f"无法识别或重复的列 {bad_cols}" if bad_cols else "缺少客户名称列"
+        raise GuardFailed("IMPORT_COLUMNS", f"{what}; use {known}", f"{zh}；可用的列：{known}")
+    limits = {f: m.Customer.__table__.c[f].type.length for f in IMPORT_COLUMNS if f != "kind"}
+    rows, problems, seen = [], [], {}
+    for label, rec in zip(frame.index, frame[list(cols.values())].itertuples(index=False, name=None)):
+        raw = dict(zip(cols, rec))
+        row, errs = {}, []
+        for f, v in raw.items():
+            row[f] = None if _blank(v) else (v.strip() if isinstance(v, str) else str(v).strip() if f != "name" else v)
+        name = row.get("name")
+        if name is None:
+            errs.append(("the customer name is empty", "客户名称为空"))
+        elif not isinstance(name, str):
+            errs.append((f"the customer name {name!r} is not text", f"客户名称 {name!r} 不是文本"))
+        else:
+            if name in existing:
+                errs.append((f"{name!r} is already on file", f"客户 {name!r} 已存在"))
+            if name in seen:
+                errs.append((f"{name!r} repeats row {seen[name]}", f"客户 {name!r} 与第 {seen[name]} 行重复"))
+            seen.setdefault(name, label)
+        kind = row.get("kind")
+        if kind is None:
+            row["kind"] = "organisation"
+        elif str(kind).strip().lower() in CUSTOMER_KINDS or kind in CUSTOMER_KINDS:
+            row["kind"] = CUSTOMER_KINDS.get(kind, CUSTOMER_KINDS.get(str(kind).strip().lower()))
+        else:
+            errs.append((f"unknown customer kind {kind!r} (organisation 企业 or person 个人)",
+                         f"未知的客户类型 {kind!r}（企业 或 个人）"))
+        phone = row.get("phone")
+        if phone is not None and not _PHONE.match(phone):
+            errs.append((f"phone {phone!r} is not a phone number", f"电话 {phone!r} 不是有效号码"))
+        for f, n in limits.items():
+            v = row.get(f)
+            if isinstance(v, str) and n and len(v) > n:
+                errs.append((f"{f} is longer than {n} characters", f"{f} 超过 {n} 个字符"))
+        for en, zh in errs:
+            problems.append((label, en, zh))
+        rows.append(row)
+    return rows, problems
 
 
 def _card_move(c, cu, target, reason):
@@ -455,12 +640,13 @@ def _card_move(c, cu, target, reason):
             cu.stop_reason = reason
         if action in ("become_current", "resume_trading") and cu.first_trade_date is None:
             cu.first_trade_date = c.now.date()
-    c.s.add(m.CardChange(customer_no=cu.no, at=c.now, from_card=src, to_card=dst, reason=reason, by=c.user.login))
+    c.s.add(_new(m.CardChange, customer_no=cu.no, at=c.now, from_card=src, to_card=dst, reason=reason, by=c.user.login))
 
 
 class DocumentActions:
     """The shared lifecycle (task 14): edit lines, audit, multi-level audit, un-audit, close, push-down."""
 
+    @_versioned
     def set_lines(self, no, lines) -> float:
         """Replace the product lines of an editable document; returns the new total (= Σ lines)."""
         def fn(c):
@@ -476,6 +662,7 @@ class DocumentActions:
             return d.total
         return self._do(fn)
 
+    @_versioned
     def edit(self, no, **fields) -> None:
         """Edit header fields (subject or the type's own fields) of an editable document."""
         def fn(c):
@@ -495,6 +682,7 @@ class DocumentActions:
                 d.updated_at = c.now
         return self._do(fn)
 
+    @_versioned
     def audit(self, no) -> str:
         """审核: saved → audited (single-level). Customers (KH…) too (R34)."""
         def fn(c):
@@ -511,6 +699,7 @@ class DocumentActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def enable_multi_audit(self, no, levels) -> str:
         """启用多级审核: name the approvers of each level (R25); saved → auditing."""
         levels = [levels] if isinstance(levels, str) else list(levels)
@@ -534,6 +723,7 @@ class DocumentActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def approve(self, no) -> str:
         """多级审核: the approver of the current level approves; the last level audits the document."""
         def fn(c):
@@ -549,7 +739,7 @@ class DocumentActions:
                 if last:
                     _before_audit(c, d)
                 c.move(d, "approve", "audited" if last else "auditing")
-                c.s.add(m.AuditStep(doc_no=d.no, level=d.audit_step + 1, approver=c.user.login, action="approve",
+                c.s.add(_new(m.AuditStep, doc_no=d.no, level=d.audit_step + 1, approver=c.user.login, action="approve",
                                     at=c.now))
                 d.audit_step += 1
                 if last:
@@ -558,6 +748,7 @@ class DocumentActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def unaudit(self, no) -> str:
         """反审核 / 驳回审核: auditing or audited → saved, refused once a document was pushed down from it."""
         def fn(c):
@@ -576,13 +767,14 @@ class DocumentActions:
                 c.move(d, "unaudit")
                 if isinstance(d, m.Document):
                     if d.status == "saved" and levels:
-                        c.s.add(m.AuditStep(doc_no=d.no, level=d.audit_step + 1, approver=c.user.login,
+                        c.s.add(_new(m.AuditStep, doc_no=d.no, level=d.audit_step + 1, approver=c.user.login,
                                             action="reject", at=c.now))
                     d.audit_step, d.audit_levels = 0, None
                 d.audited_by, d.audited_at = None, None
             return d.status
         return self._do(fn)
 
+    @_versioned
     def close(self, no) -> str:
         """关闭: audited → closed (contracts, service contracts, competitors)."""
         def fn(c):
@@ -593,6 +785,7 @@ class DocumentActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def push_down(self, no, target: str) -> str:
         """下推: create a ``target`` document from an audited source, copying its lines (R25, R26)."""
         tgt = lc.doc_type_code(target)
@@ -625,14 +818,20 @@ def _jsonish(v):
 def _push(c, src: m.Document, tgt: str, *, stage=None, lines=None) -> m.Document:
     if tgt in NEEDS_TRADING and src.customer_no:
         _trading(c, src.customer_no)
+    data = None
+    if tgt == "service_contract":                  # 服务产品, 服务范围 and the level come with the quote (R33)
+        lv = _service_level(c, src.data["level"])
+        start = c.now.date()
+        data = {"level": lv.code, "products": list(src.data.get("products", [])),
+                "archives": list(src.data.get("archives", [])), "start": start.isoformat(),
+                "end": _add_months(start, lv.term_months).isoformat()}
     d = c.new_doc(tgt, subject=src.subject, customer_no=src.customer_no, contact_id=src.contact_id, src=src,
-                  ref_no=src.no if src.doc_type == "opportunity" else src.ref_no, stage=stage)
+                  ref_no=src.no if src.doc_type == "opportunity" else src.ref_no, stage=stage, data=data)
     lines = c.lines(src.no) if lines is None else lines
     for i, ln in enumerate(lines, start=1):
         c.s.add(c.make_line(d.no, i, ln))
     d.total = round(sum(x.amount for x in lines), 2)
     c.link(src, d, lc.PUSH_DOWN[(src.doc_type, tgt)][1])
-    c.s.flush()
     c.log(f"push_down_{tgt}", d, None)
     return d
 
@@ -648,9 +847,9 @@ def _before_audit(c, d):
         if not plan or abs(sum(p.amount for p in plan) - d.total) > 0.005:
             raise GuardFailed("PAYMENT_PLAN", "the payment plan (收款计划) must add up to the contract total",
                               "收款计划合计必须等于合同金额")
-    if d.doc_type in ("price_list", "quote", "contract") and not c.lines(d.no):
+    if d.doc_type in ("price_list", "quote", "contract", "service_quote") and not c.lines(d.no):
         raise GuardFailed("NO_LINES", "a document without product lines cannot be audited", "没有产品分录的单据不能审核")
-    if d.doc_type == "service_contract":
+    if d.doc_type in ("service_quote", "service_contract"):
         data = d.data or {}
         if not data.get("products") or not data.get("archives"):
             raise GuardFailed("SCOPE_REQUIRED", "a service contract needs 服务产品 and 服务范围 (R33)",
@@ -664,6 +863,7 @@ def _after_audit(c, d):
         if cu.card_type == "prospect":
             _card_move(c, cu, "current", f"first contract {d.no}")
         cu.last_trade_date = c.now.date()
+        c.touch(cu)
 
 
 class MarketingActions:
@@ -675,11 +875,11 @@ class MarketingActions:
         def fn(c):
             c.require("survey", "maintain")
             d = c.new_doc("survey", subject=_need(theme, "theme", "调查主题"), data={"items": []})
-            c.s.flush()
             c.log("new_survey", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def add_survey_item(self, survey, question) -> None:
         """问卷设计: add a question of the bank to a draft survey."""
         def fn(c):
@@ -693,6 +893,7 @@ class MarketingActions:
                 d.data = {**d.data, "items": [*d.data.get("items", []), q.no]}
         return self._do(fn)
 
+    @_versioned
     def generate_questionnaire(self, survey) -> str:
         """生成问卷: draft → published (needs ≥ 1 question, R7)."""
         def fn(c):
@@ -705,6 +906,7 @@ class MarketingActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def enter_response(self, survey, answers: dict, customer=None) -> float:
         """问卷录入: one respondent's answers ``{question no: answer}``; returns the total score.
 
@@ -740,9 +942,11 @@ class MarketingActions:
             c.s.add(m.SurveyResponse(survey_no=d.no, customer_no=cu, at=c.now, answers=clean, score=total))
             with c.track(d, "enter_response"):
                 c.move(d, "enter_response")
+                _bump(d)                  # a new response changes the survey even when its status stays 回收中
             return total
         return self._do(fn)
 
+    @_versioned
     def summarize_survey(self, survey) -> pd.DataFrame:
         """汇总分析: collecting → summarized; returns per question and option: n, percent, score."""
         def fn(c):
@@ -786,7 +990,7 @@ class MarketingActions:
             if survey is not None:
                 src = c.doc(survey, "survey")
                 d.src_type, d.src_no = src.doc_type, src.no
-            c.s.flush()
+                c.link(src, d, lc.PUSH_DOWN[("survey", kind)][1])
             c.log(f"new_{kind}", d, None)
             return d.no
         return self._do(fn)
@@ -799,10 +1003,12 @@ class MarketingActions:
         """客户关怀－新增 (task 14.3): same structure as a market activity."""
         return self.new_market_activity(name, act_type, kind="care", **kw)
 
+    @_versioned
     def start_activity(self, activity) -> str:
         """执行: a market activity, campaign or care record starts (saved → running)."""
         return self._activity_move(activity, "start")
 
+    @_versioned
     def finish_activity(self, activity) -> str:
         """结束: running → finished."""
         return self._activity_move(activity, "finish")
@@ -827,7 +1033,6 @@ class MarketingActions:
                           data={"content": _need(content, "content", "情报内容"),
                                 "strategy": _need(strategy, "strategy", "应对策略"), "source": source,
                                 "intel_type": intel_type, "attachments": files})
-            c.s.flush()
             c.log("new_intelligence", d, None)
             return d.no
         return self._do(fn)
@@ -840,11 +1045,11 @@ class MarketingActions:
             d = c.new_doc("lead", subject=_need(subject, "subject", "线索主题"),
                           data={"source": source, "customer_name": customer_name, "contact_name": contact_name,
                                 "phone": phone, "need": need})
-            c.s.flush()
             c.log("new_lead", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def convert_lead(self, lead, *, new_customer: bool = False, new_contact: bool = False) -> str:
         """【转化】: a complete lead becomes an opportunity (未评估); a customer or contact not on file
         is created only when ``new_customer`` / ``new_contact`` is ticked (R9). Returns the opportunity."""
@@ -857,20 +1062,19 @@ class MarketingActions:
             for key, en, zh in (("source", "source", "来源"), ("customer_name", "customer", "客户"),
                                 ("contact_name", "contact", "联系人")):
                 _need(data.get(key), f"the lead's {en}", f"线索的{zh}", "LEAD_INCOMPLETE")
-            cu = c.s.scalar(select(m.Customer).where(m.Customer.name == data["customer_name"]))
+            cu = next(iter(c.rows(m.Customer, name=data["customer_name"])), None)
             if cu is None:
                 if not new_customer:
                     raise GuardFailed("CUSTOMER_NOT_ON_FILE", f"customer {data['customer_name']!r} is not on file: "
                                       "tick new_customer", f"客户 {data['customer_name']} 不存在，请勾选【新增客户】")
                 cu = c.s.get(m.Customer, _new_customer(c, data["customer_name"], source=data["source"],
                                                        phone=data.get("phone")))
-            ct = c.s.scalar(select(m.Contact).where(m.Contact.customer_no == cu.no,
-                                                    m.Contact.name == data["contact_name"]))
+            ct = next(iter(c.rows(m.Contact, order="id", customer_no=cu.no, name=data["contact_name"])), None)
             if ct is None:
                 if not new_contact:
                     raise GuardFailed("CONTACT_NOT_ON_FILE", f"contact {data['contact_name']!r} is not on file: "
                                       "tick new_contact", f"联系人 {data['contact_name']} 不存在，请勾选【新增联系人】")
-                ct = m.Contact(customer_no=cu.no, name=data["contact_name"], phone=data.get("phone"),
+                ct = _new(m.Contact, customer_no=cu.no, name=data["contact_name"], phone=data.get("phone"),
                                decision_role="user", is_key=False)
                 c.s.add(ct)
                 c.s.flush()
@@ -882,6 +1086,7 @@ class MarketingActions:
             return o
         return self._do(fn)
 
+    @_versioned
     def invalidate_lead(self, lead, reason: str) -> str:
         """Mark a lead invalid (无效) with a reason."""
         def fn(c):
@@ -895,18 +1100,15 @@ class MarketingActions:
 
 
 def _new_opportunity(c, subject, customer_no, contact_id=None, source=None, need=None, src=None) -> str:
-    row = c.s.scalar(select(m.SalesMethodRow).where(m.SalesMethodRow.is_default.is_(True)))
-    if row is None:
-        raise NotFound("NO_METHOD", "no default sales method", "没有默认销售方法")
+    method_id = c.default_method_id()
     d = c.new_doc("opportunity", subject=_need(subject, "subject", "商机主题"), customer_no=customer_no,
                   contact_id=contact_id, src=src)
-    o = m.Opportunity(no=d.no, status="potential", owner_id=d.owner_id, dept_id=d.dept_id, customer_no=customer_no,
-                      method_id=row.id, stage=None, probability=0.0, expected_revenue=0.0, opp_source=source,
+    o = _new(m.Opportunity, no=d.no, status="potential", owner_id=d.owner_id, dept_id=d.dept_id, customer_no=customer_no,
+                      method_id=method_id, stage=None, probability=0.0, expected_revenue=0.0, opp_source=source,
                       need=need, created_at=c.now, active=True)
     c.s.add(o)
     if src is not None:
         c.link(src, d, "convert")
-    c.s.flush()
     c.log("convert_lead" if src is not None else "new_opportunity", d, None)
     return d.no
 
@@ -929,14 +1131,16 @@ class OpportunityActions:
             if o.status not in ("potential", "open"):
                 raise ReadOnly("READ_ONLY", f"{d.no} is {o.status}: it cannot be edited",
                                f"商机 {d.no} 状态为「{lc.status_label(o.status)}」，不能修改")
-            before_o = _snap(o)
+            before_o = _raw(o)
             with c.track(d, action):
                 out = body(c, d, o)
                 d.updated_at = c.now
+                c.touch(d)
             c.log(action, o, before_o, o.status)
             return out
         return self._do(fn)
 
+    @_versioned
     def set_potential(self, opp, *, expected_close=None, expected_revenue=None, source=None, interest=None,
                       need=None) -> None:
         """【潜在机会】 tab: expected close date, expected revenue (refused while interest lines exist:
@@ -957,6 +1161,7 @@ class OpportunityActions:
                 o.need = need
         return self._opp_edit(opp, "set_potential", body)
 
+    @_versioned
     def add_interest(self, opp, product, qty: float = 1, price: float | None = None) -> float:
         """兴趣范围: add a product line; expected revenue becomes Σ line amounts (R10). Returns it."""
         def body(c, d, o):
@@ -968,6 +1173,7 @@ class OpportunityActions:
             return o.expected_revenue
         return self._opp_edit(opp, "add_interest", body)
 
+    @_versioned
     def submit_evaluation(self, opp, evaluator: str) -> str:
         """【提交评估】: 未评估 → 评估中, naming the evaluator (R12)."""
         def fn(c):
@@ -986,11 +1192,12 @@ class OpportunityActions:
                                   f"{ev.name} 不能作为评估人（须为经理或总监，且不是提交人）")
             _opp_move(c, d, o, "submit_evaluation", lambda: setattr(o, "evaluator", ev.login)
                       or setattr(o, "submitter", c.user.login))
-            rnd = len(list(c.s.scalars(select(m.Evaluation.id).where(m.Evaluation.opp_no == d.no)))) + 1
-            c.s.add(m.Evaluation(opp_no=d.no, round=rnd, submitter=c.user.login, evaluator=ev.login, submitted_at=c.now))
+            rnd = len(c.rows(m.Evaluation, opp_no=d.no)) + 1
+            c.s.add(_new(m.Evaluation, opp_no=d.no, round=rnd, submitter=c.user.login, evaluator=ev.login, submitted_at=c.now))
             return o.status
         return self._do(fn)
 
+    @_versioned
     def evaluate(self, opp, result: str, next_evaluator: str | None = None, comment: str = "") -> str:
         """【评估】 by the named evaluator: ``forward`` 通过，转下一评估人 (needs ``next_evaluator``),
         ``reject`` 驳回, ``pass`` 通过，评估结束 (→ 执行中 at the first stage, R14), ``fail``
@@ -1004,8 +1211,7 @@ class OpportunityActions:
                                        f"只有指定的评估人 {o.evaluator} 才能评估")
             c.require("opportunity", "evaluate", None, None)
             lc.transition("opportunity", o.status, f"evaluate_{res}")
-            ev = c.s.scalars(select(m.Evaluation).where(m.Evaluation.opp_no == d.no)
-                             .order_by(m.Evaluation.round.desc())).first()
+            ev = c.rows(m.Evaluation, order="round", opp_no=d.no)[-1]
             nxt = None
             if res == "forward":
                 nxt = c.other_user(_need(next_evaluator, "next evaluator", "下一评估人")).login
@@ -1029,14 +1235,19 @@ class OpportunityActions:
             _opp_move(c, d, o, f"evaluate_{res}", effect)
             ev.result, ev.next_evaluator, ev.comment, ev.decided_at = res, nxt, comment, c.now
             if res == "forward":
-                c.s.add(m.Evaluation(opp_no=d.no, round=ev.round + 1, submitter=c.user.login, evaluator=nxt,
+                c.s.add(_new(m.Evaluation, opp_no=d.no, round=ev.round + 1, submitter=c.user.login, evaluator=nxt,
                                      submitted_at=c.now))
             return o.status
         return self._do(fn)
 
     # -- child documents (活动, 任务, 报价, 样品) ------------------------------------------------
+    @_versioned
     def new_activity(self, opp, subject: str, act_type: str = "拜访", *, plan_start=None, result=None) -> str:
-        """活动－新增 with 源单 = the opportunity: stamped with its current stage and counted there (R15)."""
+        """活动－新增 with 源单 = the opportunity: stamped with its current stage and counted there (R15).
+        ``plan_start`` (计划开始) puts it on the schedule (:meth:`~crmlab.system.Desk.my_schedule`)."""
+        if plan_start is not None:
+            _ts(plan_start)
+
         def fn(c):
             d, o = c.opp(opp)
             c.require("activity", "save", d.owner_id, d.dept_id)
@@ -1045,27 +1256,31 @@ class OpportunityActions:
                           ref_no=d.no, stage=o.stage, data={"act_type": act_type, "plan_start": _jsonish(plan_start),
                                                             "result": result})
             c.link(d, a, "source")
-            _count(c, o, "n_activity")
-            c.s.flush()
             c.log("new_activity", a, None)
+            _count(c, o, "n_activity", action="new_activity")
             return a.no
         return self._do(fn)
 
-    def new_task(self, opp, subject: str, executor: str | None = None) -> str:
+    @_versioned
+    def new_task(self, opp, subject: str, executor: str | None = None, *, plan_start=None) -> str:
         """任务－新增 with 源单 = the opportunity (stamped with the current stage); assign with
-        :meth:`assign_task` (R18)."""
+        :meth:`assign_task` (R18). ``plan_start`` (计划开始) puts it on the schedule
+        (:meth:`~crmlab.system.Desk.my_schedule`)."""
+        if plan_start is not None:
+            _ts(plan_start)
+
         def fn(c):
             d, o = c.opp(opp)
             c.require("task", "save", d.owner_id, d.dept_id)
             _child_allowed(c, d, o, "task")
             t = c.new_doc("task", subject=_need(subject, "subject", "任务主题"), customer_no=d.customer_no, src=d,
-                          ref_no=d.no, stage=o.stage, data={"executor": executor})
+                          ref_no=d.no, stage=o.stage, data={"executor": executor, "plan_start": _jsonish(plan_start)})
             c.link(d, t, "source")
-            c.s.flush()
             c.log("new_task", t, None)
             return t.no
         return self._do(fn)
 
+    @_versioned
     def assign_task(self, task, executor: str) -> str:
         """向下分配: saved → 执行中 (R18)."""
         def fn(c):
@@ -1078,6 +1293,7 @@ class OpportunityActions:
             return t.status
         return self._do(fn)
 
+    @_versioned
     def add_task_process(self, task, text: str) -> None:
         """处理过程 line of a task: counts as an activity of the task's stage (R20). Executor only."""
         def fn(c):
@@ -1090,9 +1306,10 @@ class OpportunityActions:
                                                                              "text": _need(text, "text", "内容")}]}
             o = c.s.get(m.Opportunity, t.ref_no)
             if o is not None and o.status == "open":
-                _count(c, o, "n_activity", t.stage)
+                _count(c, o, "n_activity", t.stage, action="add_task_process")
         return self._do(fn)
 
+    @_versioned
     def complete_task(self, task, actual_start=None, actual_end=None) -> str:
         """【完成】: 执行中 → 已完成; needs actual start and end times (R19). Executor only."""
         def fn(c):
@@ -1113,10 +1330,11 @@ class OpportunityActions:
                 t.data = {**t.data, "actual_start": s_.isoformat(), "actual_end": e_.isoformat()}
             o = c.s.get(m.Opportunity, t.ref_no)
             if o is not None and o.status == "open":
-                _count(c, o, "n_task", t.stage)
+                _count(c, o, "n_task", t.stage, action="complete_task")
             return t.status
         return self._do(fn)
 
+    @_versioned
     def new_quote_from_opportunity(self, opp) -> str:
         """【报价】 tab: a quote whose lines are copied from the interest lines (R21; none → refused)."""
         def fn(c):
@@ -1128,10 +1346,11 @@ class OpportunityActions:
                 raise GuardFailed("NO_INTEREST_LINES", "add interest products (兴趣范围) before quoting (R21)",
                                   "【潜在机会】中未添加兴趣范围的明细产品，无法新增报价单（R21）")
             q = _push(c, d, "quote", stage=o.stage, lines=lines)
-            _count(c, o, "n_quote")
+            _count(c, o, "n_quote", action="push_down_quote")
             return q.no
         return self._do(fn)
 
+    @_versioned
     def new_sample(self, opp, lines) -> str:
         """样品申请单: sample lines entered by hand with qty and unit price (R22); counted in the stage."""
         def fn(c):
@@ -1144,13 +1363,13 @@ class OpportunityActions:
             s_ = c.new_doc("sample", subject=d.subject, customer_no=d.customer_no, src=d, ref_no=d.no, stage=o.stage)
             s_.total = c.set_lines(s_, lines)
             c.link(d, s_, "source")
-            _count(c, o, "n_sample")
-            c.s.flush()
             c.log("new_sample", s_, None)
+            _count(c, o, "n_sample", action="new_sample")
             return s_.no
         return self._do(fn)
 
     # -- stages, win, loss -----------------------------------------------------------------------
+    @_versioned
     def set_stage_end(self, opp, when=None) -> None:
         """【销售阶段】 tab: set the current stage's actual end time (default: now) — the textbook's
         fix for the R16 error."""
@@ -1164,10 +1383,13 @@ class OpportunityActions:
             if t > c.now or t < row.started_at:
                 raise GuardFailed("BAD_STAGE_END", "the actual end must lie between the stage start and now",
                                   "实际结束时间须在阶段开始时间与当前时间之间")
-            with c.track(row, "set_stage_end"):
-                row.actual_end = t
+            before, version = _raw(row), d.version
+            row.actual_end = t
+            c.touch(d)
+            _log_tab(c, "set_stage_end", row, before, d, version)
         return self._do(fn)
 
+    @_versioned
     def advance(self, opp, *, end_stage_now: bool = False) -> dict:
         """【阶段推进】: move to the next stage when the current stage's actual end is not later than
         now (R16; ``end_stage_now=True`` sets it to now first) and its conditions hold (strict:
@@ -1199,6 +1421,7 @@ class OpportunityActions:
                     "warnings": list(t.warnings)}
         return self._do(fn)
 
+    @_versioned
     def set_summary(self, opp, *, win_loss_date=None, win_reason: str | None = None,
                     lost_reason: str | None = None) -> None:
         """【项目总结】: win/loss date (输赢日期, not after today) and the win or loss reason."""
@@ -1214,6 +1437,7 @@ class OpportunityActions:
                 o.lost_reason = lost_reason
         return self._opp_edit(opp, "set_summary", body)
 
+    @_versioned
     def win(self, opp, reason: str | None = None, date=None) -> str:
         """【赢单】: needs the 项目总结 win/loss date and a win reason (R23; given here or by
         :meth:`set_summary`) and, by default, the last stage. Probability 1 (Odoo: won stage, 100 %)."""
@@ -1241,6 +1465,7 @@ class OpportunityActions:
             return o.status
         return self._do(fn)
 
+    @_versioned
     def lose(self, opp, reason: str, date=None) -> str:
         """输单: probability 0, loss reason, archived (Odoo ``action_set_lost``); never deleted."""
         def fn(c):
@@ -1260,6 +1485,7 @@ class OpportunityActions:
             return o.status
         return self._do(fn)
 
+    @_versioned
     def restore(self, opp) -> str:
         """Restore a lost opportunity at the stage where it was lost (Odoo ``action_restore``)."""
         def fn(c):
@@ -1278,12 +1504,13 @@ class OpportunityActions:
 
 
 def _opp_move(c, d, o, action, effect):
-    before_o = _snap(o)
+    before_o = _raw(o)
     status = o.status
     with c.track(d, action):
         new = c.move(d, action)
         effect()
         o.status = new
+        c.touch(d)
     c.log(action, o, before_o, status)
 
 
@@ -1304,25 +1531,40 @@ def _op_view(c, o: m.Opportunity, row: m.OppStage | None = None) -> op.Opportuni
 
 
 def _current_row(c, o) -> m.OppStage:
-    return c.s.scalars(select(m.OppStage).where(m.OppStage.opp_no == o.no).order_by(m.OppStage.seq.desc())).first()
+    rows = c.rows(m.OppStage, order="seq", opp_no=o.no)
+    return rows[-1] if rows else None
 
 
 def _open_stage(c, o, seq):
     st = c.crm._method(c.s, o.method_id).stage(o.stage)
-    c.s.add(m.OppStage(opp_no=o.no, seq=seq, stage=o.stage, started_at=c.now,
+    c.s.add(_new(m.OppStage, opp_no=o.no, seq=seq, stage=o.stage, started_at=c.now,
                        planned_end=c.now + dt.timedelta(days=st.days), actual_end=None, closed=False, n_activity=0,
                        n_task=0, n_quote=0, n_sample=0))
-    c.s.flush()
 
 
-def _count(c, o, column, stage=None):
+def _count(c, o, column, stage=None, action=None):
+    """Count a child document (activity, task, quote, sample) in the opportunity's stage row; the
+    opportunity's version steps and the audit log names the opportunity (who changed it, when)."""
     if o.status != "open":
         return
     stage = stage or o.stage
-    row = c.s.scalars(select(m.OppStage).where(m.OppStage.opp_no == o.no, m.OppStage.stage == stage)
-                      .order_by(m.OppStage.seq.desc())).first()
+    rows = c.rows(m.OppStage, order="seq", opp_no=o.no, stage=stage)
+    row = rows[-1] if rows else None
     if row is not None:
+        d = c.doc(o.no)
+        before, version = _raw(row), d.version
         setattr(row, column, getattr(row, column) + 1)
+        c.touch(d)
+        _log_tab(c, action or f"count_{column}", row, before, d, version)
+
+
+def _log_tab(c, action, row, before, d, version_before):
+    """Audit entry of a change to a row of an opportunity's tab (e.g. its stage rows), naming the
+    opportunity (doc type and number) and its version step."""
+    c.log(action, row, before, None, doc_no=d.no, doc_type="opportunity")
+    r = c.logs[-1]
+    if d.version != version_before:
+        r["before"]["version"], r["after"]["version"] = version_before, d.version
 
 
 def _child_allowed(c, d, o, kind):
@@ -1351,15 +1593,16 @@ class SalesActions(DocumentActions):
             if not lines:
                 raise GuardFailed("NO_LINES", "a price list needs product lines", "价目表需要产品分录")
             d.total = c.set_lines(d, lines)
-            c.s.flush()
             c.log("new_price_list", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def send_quote(self, quote) -> str:
         """Send a quote to the customer (Odoo: draft → sent)."""
         return self._simple(quote, "quote", "send", "save")
 
+    @_versioned
     def cancel_quote(self, quote) -> str:
         """Cancel a draft or sent quote."""
         return self._simple(quote, "quote", "cancel", "save")
@@ -1373,10 +1616,12 @@ class SalesActions(DocumentActions):
             return d.status
         return self._do(fn)
 
+    @_versioned
     def set_contract_terms(self, contract, *, settlement: str, terms: str = "") -> None:
         """【基本信息】: settlement method (结算方式) and contract terms (合同条款)."""
         self.edit(contract, settlement=_need(settlement, "settlement", "结算方式"), terms=terms)
 
+    @_versioned
     def set_payment_plan(self, contract, instalments) -> None:
         """【收款计划】: instalments ``[(due date, share or amount), …]`` — shares (≤ 1) or amounts,
         due dates ascending; Σ must equal the contract total (R27)."""
@@ -1404,6 +1649,7 @@ class SalesActions(DocumentActions):
                 d.updated_at = c.now
         return self._do(fn)
 
+    @_versioned
     def new_project(self, contract, subject: str, *, goal: str = "", content: str = "",
                     stages=("预研阶段", "实施阶段", "验收阶段")) -> str:
         """项目新增 with 源单类型 = CRM销售合同 (an audited contract), subject, goal, content, ticked stages."""
@@ -1419,11 +1665,11 @@ class SalesActions(DocumentActions):
                           data={"goal": goal, "content": content, "stages": list(stages), "stage_index": None,
                                 "summary": None})
             c.link(src, d, "source")
-            c.s.flush()
             c.log("new_project", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def execute_project(self, project) -> str:
         """【执行】: audited → executing, at the first ticked stage."""
         def fn(c):
@@ -1435,6 +1681,7 @@ class SalesActions(DocumentActions):
             return d.status
         return self._do(fn)
 
+    @_versioned
     def advance_project(self, project) -> str:
         """Project 阶段推进: next ticked stage; returns its name."""
         def fn(c):
@@ -1450,6 +1697,7 @@ class SalesActions(DocumentActions):
             return d.data["stages"][i + 1]
         return self._do(fn)
 
+    @_versioned
     def close_project(self, project, summary: str) -> str:
         """【结案】: needs the project summary (项目总结) and the last stage reached."""
         def fn(c):
@@ -1482,16 +1730,16 @@ class ServiceActions:
             if not (p.service_enabled and p.gen_archive):
                 raise GuardFailed("PRODUCT_NOT_SERVICED", f"{p.code}: tick 启用服务 and 生成产品档案 first (R29)",
                                   f"物料 {p.name} 须先勾选【启用服务】和【生成产品档案】（R29）")
-            wu = _date(warranty_until) or (pd.Timestamp(c.now) + pd.DateOffset(years=1)).date()
+            wu = _date(warranty_until) or _add_months(c.now.date(), 12)
             d = c.new_doc("product_archive", subject=p.name, customer_no=cu.no,
                           data={"serial_no": serial_no, "warranty_until": wu.isoformat(), "last_repair": None,
                                 "next_repair": None, "parts": []})
             d.total = c.set_lines(d, [{"product": p.code, "qty": qty, "price": p.list_price}])
-            c.s.flush()
             c.log("register_product_archive", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def edit_archive(self, archive, **fields) -> None:
         """After registration only 保修到期日, 上次维修日期, 下次维修日期 may change (R29)."""
         bad = [k for k in fields if k not in self._ARCHIVE_DATES]
@@ -1525,11 +1773,11 @@ class ServiceActions:
             d = c.new_doc("service_request", subject=_need(problem, "problem", "问题描述"), customer_no=cu.no,
                           ref_no=a.no, data={"required_by": day.isoformat(), "follower": None, "handler": None,
                                              "satisfaction": None})
-            c.s.flush()
             c.log("new_service_request", d, None)
             return d.no
         return self._do(fn)
 
+    @_versioned
     def assign_request(self, request, follower: str) -> str:
         """【分配】: give the request to a follower (R30)."""
         def fn(c):
@@ -1542,6 +1790,7 @@ class ServiceActions:
             return d.status
         return self._do(fn)
 
+    @_versioned
     def dispatch(self, request, handler: str) -> str:
         """【派工】: the handler must be an authorised user bound to an employee (R31); a work order
         (派工单) is created automatically (R30). Returns the work order number."""
@@ -1562,7 +1811,6 @@ class ServiceActions:
                 d.data = {**d.data, "handler": h.login}
             wo = c.new_doc("work_order", subject=d.subject, customer_no=d.customer_no, src=d, ref_no=d.no, owner=h)
             c.link(d, wo, "dispatch")
-            c.s.flush()
             c.log("dispatch", wo, None)
             return wo.no
         return self._do(fn)
@@ -1573,6 +1821,7 @@ class ServiceActions:
         lc.transition("work_order", wo.status, action)
         return wo, c.doc(wo.src_no, "service_request")
 
+    @_versioned
     def accept_work_order(self, work_order, reason: str) -> str:
         """【接受】 by the handler with a reason: the request becomes 已派工 (R32)."""
         def fn(c):
@@ -1585,6 +1834,7 @@ class ServiceActions:
             return wo.status
         return self._do(fn)
 
+    @_versioned
     def reject_work_order(self, work_order, reason: str) -> str:
         """Refuse a work order (crmlab): the request goes back to 已分配 for a new dispatch."""
         def fn(c):
@@ -1597,6 +1847,7 @@ class ServiceActions:
             return wo.status
         return self._do(fn)
 
+    @_versioned
     def handle_work_order(self, work_order, *, cause: str, action: str, parts=(), hours: float = 1.0) -> str:
         """【处理】 (only after 接受, R32): saves a handling record (处理单); parts used are listed
         ``[(product, qty), …]``. Returns the handling record number."""
@@ -1612,11 +1863,11 @@ class ServiceActions:
             c.link(wo, h, "handle")
             with c.track(req, "on_handle"):
                 c.move(req, "on_handle")
-            c.s.flush()
             c.log("handle_work_order", h, None)
             return h.no
         return self._do(fn)
 
+    @_versioned
     def update_product_archive(self, handling) -> None:
         """【更新产品档案】: the archive gets the repair date (上次维修日期) and the parts used (R32)."""
         def fn(c):
@@ -1633,6 +1884,7 @@ class ServiceActions:
                 h.data = {**h.data, "archive_updated": True}
         return self._do(fn)
 
+    @_versioned
     def close_request(self, request, satisfaction: int, note: str = "") -> str:
         """Close a handled request with the customer's satisfaction 1–5 (feeds 服务满意度分析)."""
         def fn(c):
@@ -1653,26 +1905,66 @@ class ServiceActions:
         def fn(c):
             c.require("service_contract", "save")
             cu = _trading(c, customer)
-            lv = c.s.get(m.ServiceLevel, level)
-            if lv is None:
-                raise NotFound("NO_SERVICE_LEVEL", f"no service level {level!r}", f"找不到服务级别 {level!r}")
+            lv = _service_level(c, level)
             prods = [c.product(p).code for p in products]
-            arcs = []
-            for a in archives:
-                ad = c.doc(a, "product_archive")
-                if ad.customer_no != cu.no:
-                    raise GuardFailed("ARCHIVE_OF_OTHER_CUSTOMER", f"{ad.no} belongs to another customer (R33)",
-                                      f"产品档案 {ad.no} 不属于该客户（R33）")
-                arcs.append(ad.no)
-            end = (pd.Timestamp(c.now) + pd.DateOffset(months=lv.term_months)).date()
+            arcs = _archives_of(c, cu, archives)
+            end = _add_months(c.now.date(), lv.term_months)
             d = c.new_doc("service_contract", subject=subject or f"{cu.name} {lv.name}服务合同", customer_no=cu.no,
                           data={"level": lv.code, "products": prods, "archives": arcs,
                                 "start": c.now.date().isoformat(), "end": end.isoformat()})
             d.total = c.set_lines(d, [{"description": f"{lv.name} 服务", "qty": 1, "price": amount}])
-            c.s.flush()
             c.log("new_service_contract", d, None)
             return d.no
         return self._do(fn)
+
+    def new_service_quote(self, customer, lines, *, level: str, archives, subject: str | None = None) -> str:
+        """服务报价单－新增 (task 14.2‑2, R33): priced service lines (服务产品: ``[(product, qty,
+        price), …]``), the service level and the customer's product archives it covers (服务范围).
+        Then :meth:`audit` it (a sales director or the administrator) and :meth:`push_down` it to
+        a 服务合同 (``push_down(no, "服务合同")``): lines, level, 服务产品 and 服务范围 are copied,
+        源单类型/源单编号 set and the link recorded; the quote can no longer be un-audited.
+        """
+        def fn(c):
+            c.require("service_quote", "save")
+            cu = _trading(c, customer)
+            lv = _service_level(c, level)
+            arcs = _archives_of(c, cu, archives)
+            if not lines:
+                raise GuardFailed("NO_LINES", "a service quote needs priced service lines (服务产品)",
+                                  "服务报价单需要服务产品分录")
+            d = c.new_doc("service_quote", subject=subject or f"{cu.name} {lv.name}服务报价", customer_no=cu.no)
+            d.total = c.set_lines(d, lines)
+            prods = []
+            for ln in c.lines(d.no):
+                if ln.product_id is not None:
+                    code = c.s.get(m.Product, ln.product_id).code
+                    if code not in prods:
+                        prods.append(code)
+            d.data = {"level": lv.code, "products": prods, "archives": arcs}
+            c.log("new_service_quote", d, None)
+            return d.no
+        return self._do(fn)
+
+
+def _service_level(c, level) -> m.ServiceLevel:
+    lv = c.s.get(m.ServiceLevel, str(level))
+    if lv is None:
+        lv = next(iter(c.rows(m.ServiceLevel, name=str(level))), None)
+    if lv is None:
+        raise NotFound("NO_SERVICE_LEVEL", f"no service level {level!r}", f"找不到服务级别 {level!r}")
+    return lv
+
+
+def _archives_of(c, cu, archives) -> list[str]:
+    """The product archives of a service document: each must belong to the customer (R33)."""
+    arcs = []
+    for a in ([archives] if isinstance(archives, str) else archives):
+        ad = c.doc(a, "product_archive")
+        if ad.customer_no != cu.no:
+            raise GuardFailed("ARCHIVE_OF_OTHER_CUSTOMER", f"{ad.no} belongs to another customer (R33)",
+                              f"产品档案 {ad.no} 不属于该客户（R33）")
+        arcs.append(ad.no)
+    return arcs
 
 
 class ValueActions:

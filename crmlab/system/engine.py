@@ -13,6 +13,19 @@ helpers of :class:`CRM` (:meth:`CRM.doc`, :meth:`CRM.documents`, :meth:`CRM.line
 crmlab never reads the wall clock: ``crm.now`` starts at 2024-03-01 09:00 and moves only with
 :meth:`CRM.tick` / :meth:`CRM.set_clock`.
 
+Shared by every client (notebooks, the UI, the mobile page, the classroom server):
+
+* **optimistic locking** — every document and customer has a ``version`` (1 when created, +1 per
+  action that changes it); actions on an existing document take ``expected_version=`` and raise
+  :class:`~crmlab.system.StaleRecord` ("reload and try again / 请刷新后重试", naming who changed
+  it and when) when someone saved in between; the database refuses a racing write too;
+* **read record rules** — :meth:`Desk.documents` and :meth:`Desk.get` show a user only what the
+  ``(type, "read")`` rows of the permission table allow (own / department / all);
+* **mobile** — :meth:`Desk.my_schedule` (activities and tasks planned on a day) and
+  :meth:`Desk.check_in` (签到 with place and coordinates);
+* **many actions at once** — :meth:`CRM.batch` (one transaction, a savepoint per action) and
+  :meth:`CRM.bulk` (the same actions and guards, rows written with multi-row INSERTs).
+
 Example
 -------
 >>> from crmlab import system
@@ -32,8 +45,12 @@ NOT_OWNER
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import gc
+import operator
 import os
+from itertools import compress
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -41,9 +58,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
 from crmlab import opportunity as op
@@ -51,7 +70,7 @@ from crmlab import opportunity as op
 from . import lifecycle as lc
 from . import models as m
 from . import permissions as perm
-from .errors import GuardFailed, NotFound, PermissionDenied, ReadOnly
+from .errors import Conflict, GuardFailed, NotFound, PermissionDenied, ReadOnly, StaleRecord
 
 __all__ = ["CRM", "Desk", "open", "DEFAULT_CLOCK", "DEFAULT_FILE"]
 
@@ -76,8 +95,111 @@ def _jsonable(v):
     return v
 
 
+_KEYS: dict[type, tuple] = {}
+
+
+def _layout(cls) -> tuple:
+    """(column attribute keys, their itemgetter, the date/time keys) of a mapped class."""
+    lay = _KEYS.get(cls)
+    if lay is None:
+        attrs = cls.__mapper__.column_attrs
+        keys = tuple(a.key for a in attrs)
+        dates = tuple(a.key for a in attrs if isinstance(a.columns[0].type, (DateTime, Date)))
+        lay = _KEYS[cls] = (keys, operator.itemgetter(*keys), dates)
+    return lay
+
+
+def _singular(table: str) -> str:
+    """The record kind the audit log names for a table: ``opportunities`` → ``opportunity``,
+    ``opp_stages`` → ``opp_stage``, ``categories`` → ``category`` (one trailing s only)."""
+    if table.endswith("ies"):
+        return table[:-3] + "y"
+    return table[:-1] if table.endswith("s") else table
+
+
+def _keys(cls) -> tuple[str, ...]:
+    return _layout(cls)[0]
+
+
 def _snap(obj) -> dict:
-    return {a.key: _jsonable(getattr(obj, a.key)) for a in obj.__mapper__.column_attrs}
+    """The column values of ``obj`` (dates as ISO strings): the before/after of the audit log."""
+    keys, get, dates = _layout(type(obj))
+    try:
+        out = dict(zip(keys, get(obj.__dict__)))
+    except KeyError:                                # expired or never set: let SQLAlchemy load it
+        out = {k: getattr(obj, k) for k in keys}
+    for k in dates:
+        v = out[k]
+        if v is not None:
+            out[k] = v.isoformat()
+    return out
+
+
+def _raw(obj) -> tuple:
+    """The column values of ``obj`` as a tuple (the "before" of :meth:`_Ctx.log`; compared and
+    turned into the audit log's dict only for the columns that changed)."""
+    keys, get, _ = _layout(type(obj))
+    try:
+        return get(obj.__dict__)
+    except KeyError:                                # expired or never set: let SQLAlchemy load it
+        return tuple(getattr(obj, k) for k in keys)
+
+
+def _iso(v):
+    return v.isoformat() if v is not None and isinstance(v, (dt.datetime, dt.date)) else v
+
+
+def _new(cls, **values):
+    """A new ORM object with ``values`` (what ``cls(**values)`` makes, without the per-attribute
+    events of the declarative constructor; ten times faster for the many rows an action writes)."""
+    obj = cls._sa_class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
+# --------------------------------------------------------------------------------------------
+# The running action: which objects it created, which versions it bumped (optimistic locking)
+# --------------------------------------------------------------------------------------------
+class _ActionState:
+    """Book-keeping of the action being run (one per action, in a context variable).
+
+    ``created``: ids of the objects the action created; ``bumped``: ids of the versioned objects
+    whose ``version`` it already raised; ``store``: the bulk store when run by :meth:`CRM.bulk`.
+    """
+    __slots__ = ("created", "bumped", "store")
+
+    def __init__(self, store=None):
+        self.created: set[int] = set()
+        self.bumped: set[int] = set()
+        self.store = store
+
+
+_ACTION: contextvars.ContextVar[_ActionState | None] = contextvars.ContextVar("crmlab_system_action", default=None)
+_VERSIONED = (m.Document, m.Customer)
+
+
+def _is_new(st: _ActionState, target) -> bool:
+    """Whether ``target`` was created by the running action (its version stays 1)."""
+    if id(target) in st.created:
+        return True
+    if st.store is not None:
+        return id(target) not in st.store.known
+    return target._sa_instance_state.key is None
+
+
+def _bump(target) -> bool:
+    """Raise the version of a document or customer once in the running action (one action = one
+    version step); True when it did."""
+    st = _ACTION.get()
+    if st is None or id(target) in st.bumped or _is_new(st, target):
+        return False
+    st.bumped.add(id(target))
+    v = (target.version or 0) + 1
+    if st.store is not None:             # the bulk store reads rows from __dict__: no attribute events needed
+        target.__dict__["version"] = v
+    else:
+        target.version = v
+    return True
 
 
 @dataclass(frozen=True)
@@ -93,11 +215,35 @@ class UserInfo:
     active: bool
 
 
+class _Track:
+    """The context manager of :meth:`_Ctx.track` (a class: cheaper than a generator)."""
+    __slots__ = ("c", "obj", "action", "before", "status")
+
+    def __init__(self, c, obj, action):
+        self.c, self.obj, self.action = c, obj, action
+
+    def __enter__(self):
+        self.before = _raw(self.obj)
+        self.status = getattr(self.obj, "status", None)
+        return self.obj
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.c.log(self.action, self.obj, self.before, self.status)
+        return False
+
+
+#: Columns an action changes by itself (not what the user edited): an audit entry changing only
+#: these is folded into the action's other entry on the same document.
+_BOOKKEEPING = frozenset({"version", "updated_at"})
+
+
 class _Ctx:
     """What an action sees: the session, the acting user, the clock, and small helpers."""
 
     def __init__(self, crm: CRM, s: Session, user: UserInfo):
         self.crm, self.s, self.user, self.now = crm, s, user, crm.now
+        self.logs: list[dict] = []          # audit-log rows, written in one INSERT when the action succeeds
 
     # -- loading -------------------------------------------------------------------------------
     def doc(self, no, doc_type: str | None = None) -> m.Document:
@@ -114,7 +260,7 @@ class _Ctx:
     def customer(self, no) -> m.Customer:
         c = self.s.get(m.Customer, str(no))
         if c is None:
-            c = self.s.scalar(select(m.Customer).where(m.Customer.name == str(no)))
+            c = next(iter(self.rows(m.Customer, name=str(no))), None)
         if c is None:
             raise NotFound("NO_CUSTOMER", f"no customer {no!r}", f"找不到客户 {no!r}")
         return c
@@ -131,6 +277,38 @@ class _Ctx:
 
     def other_user(self, login) -> UserInfo:
         return self.crm._user(login, self.s)
+
+    def rows(self, model, *, order: str | None = None, desc: bool = False, **equals) -> list:
+        """Rows of ``model`` whose columns equal ``equals``, ordered by ``order`` (the bulk store
+        answers the same question from memory)."""
+        q = select(model).where(*(getattr(model, k) == v for k, v in equals.items()))
+        if order is not None:
+            col = getattr(model, order)
+            q = q.order_by(col.desc() if desc else col)
+        return list(self.s.scalars(q))
+
+    def default_method_id(self) -> int:
+        mid = self.crm._methods.get("default")
+        if mid is None:
+            row = self.s.scalar(select(m.SalesMethodRow.id).where(m.SalesMethodRow.is_default.is_(True)))
+            if row is None:
+                raise NotFound("NO_METHOD", "no default sales method", "没有默认销售方法")
+            mid = self.crm._methods["default"] = row
+        return mid
+
+    def touch(self, d):
+        """A tab of document ``d`` changed (e.g. the opportunity's own tab or its stage rows): its
+        version goes up (once per action)."""
+        _bump(d)
+
+    def check_version(self, no, expected):
+        """Optimistic locking: raise :class:`StaleRecord` unless ``no`` is still at ``expected``."""
+        obj = self.s.get(m.Document, str(no))
+        if obj is None:
+            obj = self.customer(no)
+        if obj.version != expected:
+            who, when = self.crm._last_change(self.s, obj.no)
+            raise StaleRecord(obj.no, expected, obj.version, who, when)
 
     # -- permissions ------------------------------------------------------------------------------
     def require(self, area: str, action: str, owner_id: int | None = None, dept_id: int | None = None):
@@ -155,64 +333,163 @@ class _Ctx:
 
     # -- writing ----------------------------------------------------------------------------------
     def new_no(self, doc_type: str) -> str:
-        c = self.s.get(m.Counter, doc_type)
-        if c is None:
-            c = m.Counter(doc_type=doc_type, last=0)
-            self.s.add(c)
-        c.last += 1
-        return f"{lc.DOC_TYPES[doc_type].prefix}{c.last:06d}"
+        """The next number of ``doc_type``. The counter row is read ``FOR UPDATE`` (PostgreSQL: a
+        second writer waits for this transaction; SQLite: actions take the write lock at BEGIN
+        IMMEDIATE), and a missing counter row is created with INSERT … ON CONFLICT DO NOTHING, so
+        two connections numbering documents at once never take the same number."""
+        s = self.s
+        if not isinstance(s, Session):              # the bulk store: the block holds the database
+            c = s.get(m.Counter, doc_type)
+            if c is None:
+                c = _new(m.Counter, doc_type=doc_type, last=0)
+                s.add(c)
+        else:
+            lock = self.crm._row_locks or None
+            c = s.get(m.Counter, doc_type, with_for_update=lock)
+            if c is None:
+                dialect = s.get_bind().dialect.name
+                if dialect == "postgresql":
+                    from sqlalchemy.dialects.postgresql import insert as dialect_insert
+                else:
+                    from sqlalchemy.dialects.sqlite import insert as dialect_insert
+                s.execute(dialect_insert(m.Counter).values(doc_type=doc_type, last=0)
+                          .on_conflict_do_nothing(index_elements=["doc_type"]))
+                c = s.get(m.Counter, doc_type, with_for_update=lock, populate_existing=True)
+        n = c.last + 1
+        if s is self.crm._bulk:
+            c.__dict__["last"] = n
+        else:
+            c.last = n
+        return f"{lc.DOC_TYPES[doc_type].prefix}{n:06d}"
 
     def new_doc(self, doc_type: str, *, subject=None, customer_no=None, contact_id=None, src=None,
                 ref_no=None, stage=None, data=None, owner: UserInfo | None = None, status=None) -> m.Document:
         owner = owner or self.user
-        d = m.Document(no=self.new_no(doc_type), doc_type=doc_type, status=status or lc.DOC_TYPES[doc_type].initial,
+        d = _new(m.Document, no=self.new_no(doc_type), doc_type=doc_type, status=status or lc.DOC_TYPES[doc_type].initial,
                        subject=subject, customer_no=customer_no, contact_id=contact_id, owner_id=owner.id,
                        dept_id=owner.dept_id, ref_no=ref_no, stage=stage, total=0.0, audit_step=0,
-                       created_at=self.now, created_by=self.user.login, updated_at=self.now, data=dict(data or {}))
-        if src is not None:
-            d.src_type, d.src_no = src.doc_type, src.no
+                       created_at=self.now, created_by=self.user.login, updated_at=self.now, data=dict(data or {}),
+                       version=1, src_type=src.doc_type if src is not None else None,
+                       src_no=src.no if src is not None else None)
         self.s.add(d)
         return d
 
     def link(self, src, dst, relation: str):
-        self.s.add(m.DocLink(src_type=src.doc_type, src_no=src.no, dst_type=dst.doc_type, dst_no=dst.no,
+        self.s.add(_new(m.DocLink, src_type=src.doc_type, src_no=src.no, dst_type=dst.doc_type, dst_no=dst.no,
                              relation=relation, at=self.now))
 
     def move(self, d, action: str, target: str | None = None) -> str:
         """Apply a declared transition to a document, customer or opportunity (and its tab)."""
         kind = getattr(d, "doc_type", "customer")
         new = lc.transition(kind, d.status, action, target)
-        d.status = new
-        if hasattr(d, "updated_at"):
-            d.updated_at = self.now
+        if self.s is not self.crm._bulk:
+            d.status = new
+            if hasattr(d, "updated_at"):
+                d.updated_at = self.now
+            return new
+        dd = d.__dict__                      # the bulk store reads rows from __dict__: no attribute events needed
+        dd["status"] = new
+        if "updated_at" in dd:
+            dd["updated_at"] = self.now
         return new
 
-    def log(self, action: str, obj, before: dict | None, from_status=None):
+    def log(self, action: str, obj, before: dict | tuple | None, from_status=None, *, doc_no=None, doc_type=None):
+        """Audit row of ``action`` on ``obj``: ``before`` is None (created: the whole row), or its
+        values before the change (a :func:`_snap` dict or a :func:`_raw` tuple): only the changed
+        columns are logged; a changed document or customer steps its version (once per action)."""
+        if type(before) is tuple:
+            self._log_raw(action, obj, before, from_status, doc_no, doc_type)
+            return
         after = _snap(obj)
         if before is not None:
-            changed = {k for k in after if after[k] != before.get(k)}
+            changed = [k for k in after if after[k] != before.get(k)]
+            if changed and isinstance(obj, _VERSIONED) and _bump(obj):
+                after["version"] = obj.version
+                if "version" not in changed:
+                    changed.append("version")
             b = {k: before.get(k) for k in changed}
             a = {k: after[k] for k in changed}
         else:
             b, a = None, after
-        no = getattr(obj, "no", None)
-        kind = getattr(obj, "doc_type", None) or obj.__tablename__.rstrip("s")
-        self.s.add(m.AuditLog(at=self.now, user_login=self.user.login, role=self.user.role, action=action,
-                              doc_type=kind, doc_no=no, from_status=from_status,
-                              to_status=getattr(obj, "status", None), before=b, after=a))
+        no = doc_no if doc_no is not None else getattr(obj, "no", None)
+        kind = doc_type or getattr(obj, "doc_type", None) or _singular(obj.__tablename__)
+        self.logs.append({"at": self.now, "user_login": self.user.login, "role": self.user.role, "action": action,
+                          "doc_type": kind, "doc_no": no, "from_status": from_status,
+                          "to_status": getattr(obj, "status", None), "before": b, "after": a})
 
-    @contextmanager
-    def track(self, obj, action: str):
-        """Log the change ``action`` makes to ``obj`` (before/after snapshot) once it succeeded."""
-        before = _snap(obj)
-        status = getattr(obj, "status", None)
-        yield obj
-        self.log(action, obj, before, status)
+    def _log_raw(self, action, obj, before: tuple, from_status, doc_no, doc_type):
+        keys, get, dates = _layout(type(obj))
+        try:
+            now = get(obj.__dict__)
+        except KeyError:
+            now = tuple(getattr(obj, k) for k in keys)
+        changed = list(compress(range(len(keys)), map(operator.ne, before, now)))     # compared in C
+        if changed and isinstance(obj, _VERSIONED) and _bump(obj):
+            v = keys.index("version")
+            now = (*now[:v], obj.version, *now[v + 1:])
+            if v not in changed:
+                changed.append(v)
+        b = {keys[i]: before[i] for i in changed}
+        a = {keys[i]: now[i] for i in changed}
+        if dates:
+            for k in dates:
+                if k in a:
+                    b[k], a[k] = _iso(b[k]), _iso(a[k])
+        self.logs.append({"at": self.now, "user_login": self.user.login, "role": self.user.role, "action": action,
+                          "doc_type": doc_type or getattr(obj, "doc_type", None) or _singular(obj.__tablename__),
+                          "doc_no": doc_no if doc_no is not None else getattr(obj, "no", None),
+                          "from_status": from_status, "to_status": getattr(obj, "status", None),
+                          "before": b, "after": a})
+
+    def finished_logs(self) -> list[dict]:
+        """The audit rows of the action, without empty entries: a change-free entry is dropped,
+        and an entry that only records a document's version step is folded into another entry of
+        the same action on that document (e.g. the header and the tab of an opportunity)."""
+        logs = self.logs
+        if len(logs) < 2 and not (logs and logs[0]["before"] == {}):
+            return logs
+        out = []
+        for r in logs:
+            b = r["before"]
+            if b is not None and set(r["after"]) <= _BOOKKEEPING:
+                other = next((x for x in logs if x is not r and x["doc_no"] == r["doc_no"] and x["before"] is not None
+                              and not set(x["after"]) <= _BOOKKEEPING), None)
+                if other is not None:
+                    other["before"] = {**other["before"], **{k: v for k, v in b.items() if k not in other["before"]}}
+                    other["after"] = {**other["after"], **{k: v for k, v in r["after"].items()
+                                                            if k not in other["after"]}}
+                    continue
+                if not r["after"]:
+                    continue
+            out.append(r)
+        # One row per action and document: the header and its tab (an opportunity's 潜在机会 or its
+        # stage fields) are two tables but one document for the reader of the log.
+        merged: list[dict] = []
+        for r in out:
+            other = next((x for x in merged if r["before"] is not None and x["before"] is not None
+                          and x["doc_no"] is not None and (x["doc_type"], x["doc_no"]) == (r["doc_type"], r["doc_no"])),
+                         None)
+            if other is None:
+                merged.append(r)
+                continue
+            other["before"] = {**other["before"], **{k: v for k, v in r["before"].items() if k not in other["before"]}}
+            other["after"] = {**other["after"], **r["after"]}
+            other["to_status"] = r["to_status"] if r["to_status"] is not None else other["to_status"]
+            if other["from_status"] is None:
+                other["from_status"] = r["from_status"]
+        self.logs = merged
+        return merged
+
+    def track(self, obj, action: str) -> _Track:
+        """``with c.track(obj, action):`` logs the change ``action`` makes to ``obj`` (before/after
+        snapshot) once the block succeeded."""
+        return _Track(self, obj, action)
 
     def set_lines(self, d: m.Document, lines, kind: str = "item") -> float:
         """Replace the ``kind`` lines of a document; return Σ amount. Lines: dicts or tuples."""
-        for old in self.s.scalars(select(m.DocLine).where(m.DocLine.doc_no == d.no, m.DocLine.kind == kind)):
+        for old in self.lines(d.no, kind):
             self.s.delete(old)
+        _bump(d)
         total = 0.0
         for i, line in enumerate(lines, start=1):
             ln = self.make_line(d.no, i, line, kind)
@@ -222,7 +499,7 @@ class _Ctx:
 
     def make_line(self, doc_no, seq, line, kind="item") -> m.DocLine:
         if isinstance(line, m.DocLine):
-            return m.DocLine(doc_no=doc_no, kind=kind, seq=seq, product_id=line.product_id,
+            return _new(m.DocLine, doc_no=doc_no, kind=kind, seq=seq, product_id=line.product_id,
                              description=line.description, qty=line.qty, price=line.price, amount=line.amount,
                              due_date=line.due_date)
         if not isinstance(line, dict):
@@ -239,7 +516,7 @@ class _Ctx:
         price = _number(price if price is not None else line.get("amount", 0), "price")
         if qty <= 0:
             raise GuardFailed("BAD_QTY", f"a line needs qty > 0, got {qty}", f"数量必须大于 0，得到 {qty}")
-        return m.DocLine(doc_no=doc_no, kind=kind, seq=seq, product_id=pid, description=desc, qty=qty, price=price,
+        return _new(m.DocLine, doc_no=doc_no, kind=kind, seq=seq, product_id=pid, description=desc, qty=qty, price=price,
                          amount=round(qty * price, 2), due_date=_date(line.get("due_date")))
 
     def lines(self, no, kind: str = "item") -> list[m.DocLine]:
@@ -250,6 +527,28 @@ class _Ctx:
         if d.status not in lc.EDITABLE_STATUSES:
             raise ReadOnly("READ_ONLY", f"{d.no} is {d.status}: an audited or closed document cannot be edited",
                            f"{d.no} 状态为「{lc.status_label(d.status)}」，已审核或已关闭的单据不能修改")
+
+
+def _created(_session, obj):
+    """Session hook: remember that the running action created ``obj`` (its version stays 1)."""
+    st = _ACTION.get()
+    if st is not None:
+        st.created.add(id(obj))
+
+
+#: How often a single action is run again when a concurrent writer took the same unique key.
+_RETRIES = 4
+
+
+def _conflict(err) -> Conflict:
+    detail = str(getattr(err, "orig", err)).splitlines()[0][:200]
+    return Conflict("CONFLICT", f"another user saved the same key at the same time ({detail}): try again",
+                    f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
+
+
+def _race(expect):
+    no = expect[0] if expect is not None else "the record"
+    return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
 
 
 class _Same:
@@ -300,6 +599,64 @@ def _need(value, en: str, zh: str, code: str = "REQUIRED"):
     return value.strip() if isinstance(value, str) else value
 
 
+#: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
+#: and handler): an assigned user sees the document as their own (read record rules).
+ASSIGNEE_KEYS = ("executor", "follower", "handler")
+
+
+def _mine_clause(u: UserInfo):
+    return or_(m.Document.owner_id == u.id,
+               *(m.Document.data[k].as_string() == u.login for k in ASSIGNEE_KEYS))
+
+
+def _evaluating_clause(u: UserInfo):
+    """SQL condition: opportunities ``u`` is the current evaluator of (they must read them)."""
+    return m.Document.no.in_(select(m.Opportunity.no).where(m.Opportunity.evaluator == u.login))
+
+
+def _visible_clause(u: UserInfo):
+    """SQL condition: the documents ``u`` may read (``PERMISSIONS[(doc type, "read")]``)."""
+    by_scope: dict[str, list[str]] = {"all": [], "dept": [], "own": []}
+    for t in lc.DOC_TYPES:
+        scope = perm.PERMISSIONS.get((t, "read"), {}).get(u.role)
+        if scope is not None and t != "customer":
+            by_scope[scope].append(t)
+    mine = or_(_mine_clause(u), _evaluating_clause(u))
+    parts = []
+    if by_scope["all"]:
+        parts.append(m.Document.doc_type.in_(by_scope["all"]))
+    if by_scope["dept"]:
+        parts.append(m.Document.doc_type.in_(by_scope["dept"]) & (or_(m.Document.dept_id == u.dept_id, mine)
+                                                                 if u.dept_id is not None else mine))
+    if by_scope["own"]:
+        parts.append(m.Document.doc_type.in_(by_scope["own"]) & mine)
+    return or_(*parts) if parts else m.Document.no.is_(None)
+
+
+def _can_read(u: UserInfo, d: dict) -> bool:
+    """Whether ``u`` may read the document ``d`` (a :meth:`CRM.doc` dict)."""
+    if "doc_type" not in d:                      # a customer: company-wide
+        return perm.allowed(u.role, "customer", "read", own=True)
+    own = (d.get("owner_id") == u.id or any(d.get(k) == u.login for k in ASSIGNEE_KEYS)
+           or (d["doc_type"] == "opportunity" and d.get("evaluator") == u.login))     # the current evaluator
+    same = d.get("dept_id") is not None and d.get("dept_id") == u.dept_id
+    return perm.allowed(u.role, d["doc_type"], "read", own=own, same_dept=same)
+
+
+def _coordinate(value, what: str, zh: str, limit: float) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if value is None or x != x:
+        raise GuardFailed("COORDINATES_REQUIRED", f"a check-in needs its location: {what} is missing",
+                          f"签到必须有定位：缺少{zh}")
+    if not -limit <= x <= limit:
+        raise GuardFailed("BAD_COORDINATES", f"{what} must lie between -{limit:g} and {limit:g}, got {value!r}",
+                          f"{zh}必须在 -{limit:g} 与 {limit:g} 之间，得到 {value!r}")
+    return x
+
+
 # --------------------------------------------------------------------------------------------
 # The CRM database
 # --------------------------------------------------------------------------------------------
@@ -318,15 +675,25 @@ class CRM:
             if u.database in (None, "", ":memory:"):
                 kw = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         self.engine = create_engine(self.url, echo=echo, **kw)
+        self._row_locks = u.get_backend_name() != "sqlite"      # SELECT … FOR UPDATE of counter rows
+        self._writer = self.engine
         if u.get_backend_name() == "sqlite":
             _sqlite_transactions(self.engine)
+            # an action's transaction takes SQLite's write lock at BEGIN (IMMEDIATE): writers queue
+            # (busy timeout) instead of failing or reading a counter another writer is moving
+            self._writer = self.engine.execution_options(crmlab_begin="BEGIN IMMEDIATE")
         self._Session = sessionmaker(self.engine, expire_on_commit=False)
         self.now = _ts(clock)
         self._users: dict[str, UserInfo] = {}
-        self._methods: dict[int, op.SalesMethod] = {}
+        self._methods: dict = {}
         self._product_cache: dict[str, int] = {}
         self._batch: Session | None = None
-        self._keep: dict = {}
+        self._bulk = None
+        self._keep: list = []               # strong references: the batch session's identity map is weak
+        self._pending_log: list[dict] = []  # audit-log rows of a batch, written with one executemany
+        event.listen(self._Session, "transient_to_pending", _created)
+        event.listen(self._Session, "loaded_as_persistent", self._hold)
+        event.listen(self._Session, "pending_to_persistent", self._hold)
         self.pause_before_commit = float(os.environ.get("CRMLAB_SYSTEM_PAUSE", "0") or 0)
 
     def __repr__(self):
@@ -344,12 +711,28 @@ class CRM:
 
     # -- schema ---------------------------------------------------------------------------------
     def create_schema(self):
-        """Create every table (idempotent)."""
+        """Create every table (idempotent); add the ``version`` columns to a database made by an
+        older crmlab (every existing row starts at version 1)."""
         m.Base.metadata.create_all(self.engine)
+        insp = sa_inspect(self.engine)
+        for table in ("documents", "customers"):
+            if "version" not in {c["name"] for c in insp.get_columns(table)}:
+                with self.engine.begin() as con:
+                    con.execute(text(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1"))
 
     def drop_schema(self):
         """Drop every table (careful: deletes all data)."""
-        m.Base.metadata.drop_all(self.engine)
+        if self.engine.dialect.name == "sqlite":      # users ↔ home_schemes reference each other
+            with self.engine.connect() as con:
+                raw = con.connection.driver_connection
+                raw.execute("PRAGMA foreign_keys=OFF")
+                try:
+                    m.Base.metadata.drop_all(con)
+                    con.commit()
+                finally:
+                    raw.execute("PRAGMA foreign_keys=ON")
+        else:
+            m.Base.metadata.drop_all(self.engine)
         self._users.clear()
         self._methods.clear()
         self._product_cache.clear()
@@ -382,8 +765,7 @@ class CRM:
                     raise NotFound("NO_USER", f"no user {login!r}", f"找不到用户 {login!r}")
                 u = UserInfo(row.id, row.login, row.name, row.role, row.dept_id, row.employee_code,
                              row.authorised, row.active)
-            if session is None:
-                self._users[login] = u
+            self._users[login] = u
         return u
 
     def login(self, user) -> Desk:
@@ -421,26 +803,81 @@ class CRM:
         return meth
 
     # -- running actions ------------------------------------------------------------------------
-    def _run(self, login: str, fn):
-        user = self._user(login)
+    def _hold(self, _session, obj):
         if self._batch is not None:
-            s = self._batch
-            sp = s.begin_nested()
+            self._keep.append(obj)
+
+    def _write_log(self, s, rows: list[dict]):
+        if rows:
+            s.connection().execute(insert(m.AuditLog.__table__), rows)
+            rows.clear()
+
+    def _last_change(self, s, no):
+        """(login, time) of the last audit-log entry of document ``no``."""
+        for r in reversed(self._pending_log):           # a batch's rows not yet written
+            if r["doc_no"] == str(no):
+                return r["user_login"], r["at"]
+        row = s.execute(select(m.AuditLog.user_login, m.AuditLog.at).where(m.AuditLog.doc_no == str(no))
+                        .order_by(m.AuditLog.id.desc()).limit(1)).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+
+    def _run(self, login: str, fn, expect=None):
+        user = self._user(login)
+        if self._bulk is not None:
+            return self._bulk.run(user, fn, expect)
+        if self._batch is not None:
+            return self._run_once(user, fn, expect)
+        for attempt in range(_RETRIES):
             try:
-                result = fn(_Ctx(self, s, user))
-                sp.commit()
-            except BaseException:
-                sp.rollback()
-                raise
+                return self._run_once(user, fn, expect)
+            except IntegrityError as err:
+                # Another connection took the same key between our read and our write (the
+                # transaction was rolled back as a whole): run the action again on the new state;
+                # a real duplicate fails every time and becomes a Conflict.
+                if attempt == _RETRIES - 1:
+                    raise _conflict(err) from None
+                time.sleep(0.002 * 2 ** attempt)
+
+    def _run_once(self, user: UserInfo, fn, expect=None):
+        token = _ACTION.set(_ActionState())
+        try:
+            if self._batch is not None:
+                s = self._batch
+                sp = s.begin_nested()
+                try:
+                    c = _Ctx(self, s, user)
+                    if expect is not None:
+                        c.check_version(*expect)
+                    result = fn(c)
+                    sp.commit()
+                except StaleDataError:
+                    sp.rollback()
+                    raise _race(expect) from None
+                except IntegrityError as err:
+                    sp.rollback()
+                    raise _conflict(err) from None
+                except BaseException:
+                    sp.rollback()
+                    raise
+                self._pending_log.extend(c.finished_logs())
+                return result
+            try:
+                with self._Session(bind=self._writer) as s:
+                    with s.begin():
+                        c = _Ctx(self, s, user)
+                        if expect is not None:
+                            c.check_version(*expect)
+                        result = fn(c)
+                        s.flush()
+                        self._write_log(s, c.finished_logs())
+                        if self.pause_before_commit:           # test hook: a process killed here commits nothing
+                            print("PAUSED_BEFORE_COMMIT", flush=True)
+                            time.sleep(self.pause_before_commit)
+            except StaleDataError:
+                raise _race(expect) from None
             return result
-        with self._Session() as s:
-            with s.begin():
-                result = fn(_Ctx(self, s, user))
-                s.flush()
-                if self.pause_before_commit:                   # test hook: a process killed here commits nothing
-                    print("PAUSED_BEFORE_COMMIT", flush=True)
-                    time.sleep(self.pause_before_commit)
-        return result
+        finally:
+            _ACTION.reset(token)
 
     @contextmanager
     def batch(self):
@@ -448,8 +885,9 @@ class CRM:
 
         For bulk simulations and benchmarks: a refused action rolls back to its own savepoint; the
         batch commits at the end (or rolls back entirely on an exception that leaves the block).
+        The audit-log rows of the batch are written with one multi-row INSERT.
         """
-        if self._batch is not None:
+        if self._batch is not None or self._bulk is not None:
             yield self
             return
         s = self._Session()
@@ -457,19 +895,76 @@ class CRM:
         self._batch = s
         try:
             yield self
+            self._write_log(s, self._pending_log)
             s.commit()
         except BaseException:
             s.rollback()
+            self._forget()
             raise
         finally:
             self._batch = None
             self._keep.clear()
+            self._pending_log.clear()
             s.close()
 
     @contextmanager
+    def bulk(self):
+        """Run many actions fast: the same actions, checked by the same guards and logged the same
+        way, with the rows written by multi-row INSERT/UPDATE (``executemany``) in one transaction.
+
+        For loading and simulations (e.g. 10,000 full flows). Inside the block every action still
+        is all-or-nothing: a refused action is undone in memory (and, if it had to write already,
+        rolled back to a savepoint); reads (:meth:`doc`, the DataFrame helpers) see everything done
+        so far. Differences from :meth:`batch`: the database takes no other writer meanwhile
+        (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the tables in SHARE ROW EXCLUSIVE mode), and a
+        database constraint (a unique name, a foreign key) is checked when rows are written — at
+        the end of the block or before a query — where a violation rolls the whole block back.
+
+        >>> from crmlab import system
+        >>> crm = system.open(":memory:", demo=True)
+        >>> with crm.bulk():
+        ...     outs = [system.demo.full_flow(crm, f"客户{i}") for i in range(3)]
+        ...     try:
+        ...         crm.login("lisi").advance(outs[0]["opportunity"])    # refused: not his
+        ...     except system.PermissionDenied as err:
+        ...         print(err.code)
+        NOT_OWNER
+        >>> [crm.status(o["contract"]) for o in outs], crm.check_invariants()
+        (['audited', 'audited', 'audited'], [])
+        """
+        if self._bulk is not None or self._batch is not None:
+            yield self
+            return
+        from ._bulk import BulkStore
+        store = BulkStore(self)
+        self._bulk = store
+        collecting = gc.isenabled()
+        gc.disable()                    # many live objects, no cycles to collect: skip the cyclic GC passes
+        try:
+            yield self
+            store.finish()
+        except BaseException:
+            store.abort()
+            self._forget()
+            raise
+        finally:
+            self._bulk = None
+            if collecting:
+                gc.enable()
+
+    def _forget(self):
+        """Drop the caches after a rollback (they may name rows that no longer exist)."""
+        self._users.clear()
+        self._methods.clear()
+        self._product_cache.clear()
+
+    @contextmanager
     def _read(self):
-        if self._batch is not None:
+        if self._bulk is not None:
+            yield self._bulk.session
+        elif self._batch is not None:
             self._batch.flush()
+            self._write_log(self._batch, self._pending_log)
             yield self._batch
         else:
             with self._Session() as s:
@@ -514,11 +1009,18 @@ class CRM:
         return lc.status_label(code) if lang == "zh" else code
 
     def documents(self, user=None, doc_type=None, status=None) -> pd.DataFrame:
-        """Documents (one row each) filtered by owner login, type and status, in number order."""
+        """Documents (one row each) filtered by owner login, type and status, in number order.
+
+        This is the administrator's view of every document; a user's own view (read record
+        rules) is :meth:`Desk.documents`.
+        """
+        return self._documents(user=user, doc_type=doc_type, status=status)
+
+    def _documents(self, user=None, doc_type=None, status=None, visible_to: UserInfo | None = None) -> pd.DataFrame:
         q = (select(m.Document.no, m.Document.doc_type, m.Document.status, m.Document.subject,
                     m.Document.customer_no, m.User.login.label("owner"), m.Document.src_type, m.Document.src_no,
                     m.Document.ref_no, m.Document.stage, m.Document.total, m.Document.created_at,
-                    m.Document.created_by, m.Document.audited_by)
+                    m.Document.created_by, m.Document.audited_by, m.Document.version)
              .join(m.User, m.User.id == m.Document.owner_id).order_by(m.Document.created_at, m.Document.no))
         if user is not None:
             q = q.where(m.User.login == self._user(user).login)
@@ -526,10 +1028,15 @@ class CRM:
             q = q.where(m.Document.doc_type == lc.doc_type_code(doc_type))
         if status is not None:
             q = q.where(m.Document.status == lc.status_code(status, doc_type and lc.doc_type_code(doc_type)))
+        if visible_to is not None:
+            q = q.where(_visible_clause(visible_to))
         return self._frame(q)
 
     def lines(self, no, kind: str = "item") -> pd.DataFrame:
-        """The lines (分录) of a document: seq, product code and name, qty, price, amount (due_date)."""
+        """The lines (分录) of a document: seq, product code and name, qty, price, amount (due_date).
+        ``no=None`` raises :class:`NotFound` (like :meth:`doc`)."""
+        if no is None:
+            raise NotFound("NO_DOCUMENT", "no document None: give a document number", "请给出单据编号")
         q = (select(m.DocLine.seq, m.Product.code.label("product"), m.DocLine.description, m.DocLine.qty,
                     m.DocLine.price, m.DocLine.amount, m.DocLine.due_date)
              .outerjoin(m.Product, m.Product.id == m.DocLine.product_id)
@@ -676,17 +1183,23 @@ class CRM:
     def check_invariants(self) -> list[str]:
         """Problems found in the database state (empty list = consistent). Checks that totals equal
         their lines, every link's target names its source, statuses are declared, opportunities
-        agree with their header, and won/lost probabilities are 1/0."""
+        agree with their header, won/lost probabilities are 1/0, and an audited contract's payment
+        plan (收款计划) adds up to its total (R27; the Σ rule is crmlab's, checked at audit)."""
         problems = []
         with self._read() as s:
             sums = dict(s.execute(select(m.DocLine.doc_no, func.sum(m.DocLine.amount))
                                   .where(m.DocLine.kind == "item").group_by(m.DocLine.doc_no)).all())
+            plans = dict(s.execute(select(m.DocLine.doc_no, func.sum(m.DocLine.amount))
+                                   .where(m.DocLine.kind == "payment").group_by(m.DocLine.doc_no)).all())
             for d in s.scalars(select(m.Document)):
                 if d.status not in lc.STATUS_LABELS:
                     problems.append(f"{d.no}: undeclared status {d.status!r}")
-                if d.doc_type in ("price_list", "quote", "contract", "sample", "service_contract") \
+                if d.doc_type in ("price_list", "quote", "contract", "sample", "service_quote", "service_contract") \
                         and abs(d.total - (sums.get(d.no) or 0.0)) > 0.005:
                     problems.append(f"{d.no}: total {d.total} != Σ lines {sums.get(d.no)}")
+                if d.doc_type == "contract" and (d.status == "audited" or (d.status == "closed" and d.audited_by)) \
+                        and (d.no not in plans or abs(d.total - plans[d.no]) > 0.005):
+                    problems.append(f"{d.no}: payment plan Σ {plans.get(d.no)} != contract total {d.total} (R27)")
             for link in s.scalars(select(m.DocLink)):
                 dst = s.get(m.Document, link.dst_no)
                 if dst is None:
@@ -734,11 +1247,16 @@ def _sqlite_transactions(engine):
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
+        # WAL + synchronous=NORMAL: a commit no longer waits for the disk (fsync at checkpoints only);
+        # a crashed or killed process still loses nothing committed, a power cut may lose the last
+        # transactions, never consistency (the SQLite documentation's recommended WAL setting).
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        begin = conn.info.pop("crmlab_begin", None) or conn.get_execution_options().get("crmlab_begin", "BEGIN")
+        conn.exec_driver_sql(begin)           # CRM.bulk and single actions: BEGIN IMMEDIATE
 
 
 # The desk (a logged-in user) is assembled from one mixin per area of the textbook.
@@ -769,7 +1287,114 @@ class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, S
         return self.crm._user(self.login)
 
     def _do(self, fn):
-        return self.crm._run(self.login, fn)
+        return self.crm._run(self.login, fn, self.__dict__.pop("_expect", None))
+
+    # -- read record rules (what this user may see) -----------------------------------------------
+    def documents(self, doc_type=None, status=None) -> pd.DataFrame:
+        """The documents this user may see (read record rules, ``PERMISSIONS[(type, "read")]``):
+        their own (and those assigned to them: task executor, service handler) for reps and
+        engineers, their department's for managers, all for the director and the administrator.
+        Same columns as :meth:`CRM.documents`, with ``version``.
+
+        >>> from crmlab import system
+        >>> crm = system.open(":memory:", demo=True)
+        >>> zs, ls = crm.login("zhangsan"), crm.login("lisi")
+        >>> a = zs.new_lead("甲意向", source="网站", customer_name="甲", contact_name="乙")
+        >>> b = ls.new_lead("丙意向", source="网站", customer_name="丙", contact_name="丁")
+        >>> zs.documents()["no"].tolist(), crm.login("wangzong").documents("线索")["no"].tolist()
+        (['XS000001'], ['XS000001', 'XS000002'])
+        """
+        return self.crm._documents(doc_type=doc_type, status=status, visible_to=self.user)
+
+    def get(self, no) -> dict:
+        """One document like :meth:`CRM.doc` (with its ``version``), or :class:`PermissionDenied`
+        when this user may not see it (customers are company-wide)."""
+        d = self.crm.doc(no)
+        u = self.user
+        if not _can_read(u, d):
+            label = perm.ROLES.get(u.role, (u.role,))[0]
+            raise PermissionDenied("NOT_VISIBLE", f"{u.login} ({u.role}) may not see {d.get('no')}",
+                                   f"{u.name}（{label}）无权查看单据 {d.get('no')}")
+        return d
+
+    # -- mobile: schedule and check-in ------------------------------------------------------------
+    def my_schedule(self, day) -> pd.DataFrame:
+        """日程: this user's activities and tasks planned on ``day`` (their ``plan_start``), owned or
+        assigned to them, with the customer and whether they already checked in.
+
+        >>> from crmlab import system
+        >>> crm = system.open(":memory:", demo=True)
+        >>> zs = crm.login("zhangsan")
+        >>> lead = zs.new_lead("意向", source="网站", customer_name="江南重工集团", contact_name="钱工")
+        >>> opp = zs.convert_lead(lead, new_customer=True, new_contact=True)
+        >>> act = zs.new_activity(opp, "上门拜访", plan_start="2024-03-01 14:00")
+        >>> zs.my_schedule("2024-03-01")[["no", "subject", "customer", "checked_in"]].values.tolist()
+        [['HD000001', '上门拜访', '江南重工集团', False]]
+        """
+        u = self.user
+        day = _date(day)
+        if day is None:
+            raise GuardFailed("BAD_DATE", "give the day of the schedule", "请给出日程的日期")
+        with self.crm._read() as s:
+            q = (select(m.Document.no, m.Document.doc_type, m.Document.subject, m.Document.customer_no,
+                        m.Customer.name.label("customer"), m.Document.ref_no.label("opportunity"), m.Document.stage,
+                        m.Document.status, m.Document.data)
+                 .outerjoin(m.Customer, m.Customer.no == m.Document.customer_no)
+                 .where(m.Document.doc_type.in_(("activity", "task")), _mine_clause(u)))
+            rows = []
+            for r in s.execute(q):
+                start = (r.data or {}).get("plan_start")
+                if start is None:
+                    continue
+                try:
+                    t = pd.Timestamp(start)
+                except (TypeError, ValueError):
+                    continue
+                if t.date() == day:
+                    rows.append({"plan_start": t, **{k: getattr(r, k) for k in r._fields if k != "data"}})
+            done = set(s.scalars(select(m.CheckIn.doc_no).where(m.CheckIn.user_login == u.login)))
+        cols = ["plan_start", "no", "doc_type", "subject", "customer_no", "customer", "opportunity", "stage",
+                "status"]
+        f = pd.DataFrame(rows, columns=cols).sort_values(["plan_start", "no"]).reset_index(drop=True)
+        f["status_zh"] = f["status"].map(lc.status_label)
+        f["checked_in"] = f["no"].isin(done)
+        return f
+
+    def check_in(self, activity_no, place: str, lat: float, lon: float) -> int:
+        """签到: check in at one's own activity or task (the owner, or the task's executor) with the
+        place and its coordinates, at the CRM clock's time; audit-logged. A check-in without
+        coordinates, or at someone else's activity, is refused and changes nothing. Returns the
+        check-in id.
+
+        >>> from crmlab import system
+        >>> crm = system.open(":memory:", demo=True)
+        >>> zs = crm.login("zhangsan")
+        >>> lead = zs.new_lead("意向", source="网站", customer_name="江南重工集团", contact_name="钱工")
+        >>> act = zs.new_activity(zs.convert_lead(lead, new_customer=True, new_contact=True), "上门拜访")
+        >>> zs.check_in(act, "江南重工集团 信息中心", 31.2304, 121.4737)
+        1
+        >>> try:
+        ...     zs.check_in(act, "江南重工集团", None, None)
+        ... except system.GuardFailed as err:
+        ...     print(err.code)
+        COORDINATES_REQUIRED
+        """
+        def fn(c):
+            d = c.doc(activity_no)
+            if d.doc_type not in ("activity", "task"):
+                raise GuardFailed("NOT_AN_ACTIVITY", f"{d.no} is a {d.doc_type}: check in at an activity or a task",
+                                  f"{d.no} 不是活动或任务，不能签到")
+            mine = d.owner_id == c.user.id or (d.data or {}).get("executor") == c.user.login
+            c.require(d.doc_type, "check_in", c.user.id if mine else d.owner_id, None)
+            where = _need(place, "place", "签到地点")
+            y = _coordinate(lat, "latitude", "纬度", 90)
+            x = _coordinate(lon, "longitude", "经度", 180)
+            row = _new(m.CheckIn, doc_no=d.no, user_login=c.user.login, at=c.now, place=where, lat=y, lon=x)
+            c.s.add(row)
+            c.s.flush()
+            c.log("check_in", row, None, doc_no=d.no, doc_type=d.doc_type)
+            return row.id
+        return self._do(fn)
 
 
 def open(url=None, *, demo: bool = False, clock=DEFAULT_CLOCK, create: bool = True, echo: bool = False) -> CRM:

@@ -9,7 +9,13 @@ They extend :mod:`crmlab.opportunity`'s errors, so one ``except`` catches both (
 * :class:`GuardFailed` — a rule of the textbook (R1–R35) or of crmlab is not met;
 * :class:`ReadOnly` — the field or document may not be edited (audited documents, registered
   product archives, the computed customer value);
-* :class:`NotFound` — no such user, customer, product or document.
+* :class:`NotFound` — no such user, customer, product or document;
+* :class:`StaleRecord` — optimistic locking: the document changed since the caller read it
+  (``expected_version`` differs from the stored ``version``); reload and try again;
+* :class:`InvalidValue` — a value the domain model refuses (e.g. a sales method's stages); also a
+  :class:`crmlab.opportunity.InvalidValue`;
+* :class:`Conflict` — two writers collided on a unique key (e.g. a name taken meanwhile) and
+  retrying did not help.
 
 :class:`crmlab.opportunity.ConditionsNotMet` (a strictly controlled stage lacks its activities,
 tasks, quotes or samples) passes through unchanged. Whatever is raised, nothing was changed.
@@ -29,7 +35,7 @@ from __future__ import annotations
 from crmlab import opportunity as _op
 
 __all__ = ["CRMError", "PermissionDenied", "IllegalTransition", "GuardFailed", "ReadOnly", "NotFound",
-           "ConditionsNotMet"]
+           "StaleRecord", "InvalidValue", "Conflict", "ConditionsNotMet"]
 
 ConditionsNotMet = _op.ConditionsNotMet
 
@@ -56,3 +62,45 @@ class ReadOnly(CRMError):
 
 class NotFound(CRMError):
     """No such user, customer, product or document."""
+
+
+class StaleRecord(CRMError):
+    """Optimistic locking (乐观锁): the document was changed by someone else since you read it.
+
+    Raised when an action is given ``expected_version=`` and the stored ``version`` differs (or
+    when two writers race for the same row). Attributes: ``no``, ``expected``, ``actual``,
+    ``changed_by`` and ``changed_at`` (the last change in the audit log). Nothing changed.
+
+    >>> err = StaleRecord("SJ000001", 3, 4, "lijingli", None)
+    >>> err.code, err.actual
+    ('STALE_RECORD', 4)
+    >>> "reload and try again" in str(err) and "请刷新后重试" in str(err)
+    True
+    """
+
+    def __init__(self, no, expected, actual, changed_by=None, changed_at=None):
+        self.no, self.expected, self.actual = no, expected, actual
+        self.changed_by, self.changed_at = changed_by, changed_at
+        when = f" at {changed_at:%Y-%m-%d %H:%M}" if changed_at is not None else ""
+        who = f" by {changed_by}" if changed_by else ""
+        when_zh = f"于 {changed_at:%Y-%m-%d %H:%M} " if changed_at is not None else ""
+        who_zh = f"{changed_by} " if changed_by else "他人"
+        super().__init__("STALE_RECORD",
+                         f"{no} was changed{who}{when} (version {actual}, you have version {expected}): "
+                         "reload and try again",
+                         f"{no} 已被{who_zh}{when_zh}修改（当前版本 {actual}，你的版本 {expected}），请刷新后重试")
+
+
+class InvalidValue(CRMError, _op.InvalidValue):
+    """A value the domain model refuses, e.g. a sales method whose probabilities do not rise (R3).
+    Also a :class:`crmlab.opportunity.InvalidValue` (and a ``ValueError``). Nothing changed.
+
+    >>> err = InvalidValue("STAGE_DAYS", "days must be positive", "天数必须为正")
+    >>> isinstance(err, CRMError), isinstance(err, _op.InvalidValue), isinstance(err, ValueError)
+    (True, True, True)
+    """
+
+
+class Conflict(CRMError):
+    """Concurrent writers collided on a unique key (a document number, a name) and the action,
+    tried again, still collided. Nothing changed; code ``"CONFLICT"``."""

@@ -73,12 +73,13 @@ DOC_TYPES: dict[str, DocType] = {d.code: d for d in (
     DocType("service_request", "服务请求", "FWQQ", "saved"),
     DocType("work_order", "派工单", "PG", "pending"),
     DocType("handling", "处理单", "CLD", "saved"),
+    DocType("service_quote", "服务报价单", "FWBJ", "saved"),
     DocType("service_contract", "服务合同", "FWHT", "saved"),
 )}
 
 _TYPE_ALIASES = {k: k for k in DOC_TYPES} | {d.zh: d.code for d in DOC_TYPES.values()} | {
     "商业机会": "opportunity", "销售报价单": "quote", "报价单": "quote", "CRM销售合同": "contract",
-    "合同": "contract", "样品": "sample", "派工": "work_order"}
+    "合同": "contract", "样品": "sample", "派工": "work_order", "服务报价": "service_quote"}
 
 #: Status code → Kingdee label (中文). Opportunity codes follow :mod:`crmlab.opportunity`.
 STATUS_LABELS: dict[str, str] = {
@@ -93,7 +94,8 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 #: Types with the shared save → audit → close lifecycle (and multi-level audit, un-audit, push-down).
-AUDITABLE = ("competitor", "customer", "price_list", "quote", "contract", "project", "service_contract")
+AUDITABLE = ("competitor", "customer", "price_list", "quote", "contract", "project", "service_quote",
+             "service_contract")
 
 #: Statuses in which a document's own fields and lines may still be edited.
 EDITABLE_STATUSES = ("saved", "sent", "potential", "draft")
@@ -127,8 +129,8 @@ LIFECYCLE: tuple[Rule, ...] = (
          "no document was pushed down from it (R25)", "audit steps kept in the history"),
     Rule(("contract", "service_contract", "competitor"), "close", "关闭", ("audited",), "closed",
          "—", "read-only for good"),
-    Rule(("price_list", "quote"), "push_down", "下推", ("audited",), "(same)",
-         "source audited (R25, R26); target type allowed by PUSH_DOWN",
+    Rule(("price_list", "quote", "service_quote"), "push_down", "下推", ("audited",), "(same)",
+         "source audited (R25, R26, R33); target type allowed by PUSH_DOWN",
          "target document created (saved), lines copied, 源单类型/源单编号 set, link recorded"),
     # -- quotation (Odoo sale.order: draft → sent → confirmed | cancelled) ------------------------
     Rule(("quote",), "send", "发送", ("saved",), "sent", "≥ 1 line", "—"),
@@ -210,8 +212,13 @@ PUSH_DOWN: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
     ("price_list", "quote"): (("audited",), "push_down"),
     ("quote", "contract"): (("audited",), "push_down"),
     ("contract", "project"): (("audited",), "source"),
+    ("service_quote", "service_contract"): (("audited",), "push_down"),          # R33, task 14.2‑2
     ("service_request", "work_order"): (("assigned",), "dispatch"),
     ("work_order", "handling"): (("accepted",), "handle"),
+    # a market activity, campaign or care names the survey it was planned from (源单, R7 → R8)
+    ("survey", "market_activity"): (("draft", "published", "collecting", "summarized"), "source"),
+    ("survey", "campaign"): (("draft", "published", "collecting", "summarized"), "source"),
+    ("survey", "care"): (("draft", "published", "collecting", "summarized"), "source"),
 }
 
 

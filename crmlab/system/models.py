@@ -19,7 +19,8 @@ or :func:`schema` shows the columns. Four groups:
   share a header: number, type, status, customer, owner, 源单类型/源单编号, total) with its lines
   :class:`DocLine` (分录), the push-down links :class:`DocLink`, multi-level audit steps
   :class:`AuditStep`; opportunities add their own tab :class:`Opportunity` (潜在机会, 销售阶段,
-  项目总结), stage rows :class:`OppStage` and evaluation rounds :class:`Evaluation`; survey answers
+  项目总结), stage rows :class:`OppStage` and evaluation rounds :class:`Evaluation`; check-ins
+  :class:`CheckIn` (签到, mobile); survey answers
   :class:`SurveyResponse`; the value model :class:`ValueModel`; and :class:`AuditLog`, the record of
   every change (who, when, what, before/after).
 
@@ -44,7 +45,7 @@ __all__ = [
     "Base", "Department", "User", "HomeScheme", "Product", "SalesMethodRow", "SalesStageRow",
     "KnowledgeType", "ServiceLevel", "ExpenseType", "Question", "QuestionOption", "Customer",
     "CustomerProfile", "Contact", "CreditRecord", "CardChange", "Document", "DocLine", "DocLink",
-    "AuditStep", "Opportunity", "OppStage", "Evaluation", "SurveyResponse", "ValueModel", "AuditLog",
+    "AuditStep", "Opportunity", "OppStage", "Evaluation", "CheckIn", "SurveyResponse", "ValueModel", "AuditLog",
     "Counter", "schema",
 ]
 
@@ -213,6 +214,8 @@ class Customer(Base):
     created_by: Mapped[str] = mapped_column(String(40))
     audited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     audited_by: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class CustomerProfile(Base):
@@ -286,7 +289,9 @@ class Document(Base):
     ``src_type``/``src_no`` are 源单类型/源单编号 (the document it was pushed down or created
     from); ``ref_no`` is the document it belongs to (e.g. an activity's opportunity, a work order's
     service request); ``stage`` is the opportunity stage stamped on a child document (R15);
-    ``total`` always equals the sum of the item lines; ``data`` holds the type's other fields.
+    ``total`` always equals the sum of the item lines; ``data`` holds the type's other fields;
+    ``version`` counts the changes (1 when created, +1 per action that changes the document) for
+    optimistic locking (``expected_version=``, :class:`crmlab.system.StaleRecord`).
     """
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_type_status", "doc_type", "status"),)
@@ -311,8 +316,10 @@ class Document(Base):
     audited_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     audited_by: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     customer: Mapped[Customer | None] = relationship(lazy="raise")
     contact: Mapped[Contact | None] = relationship(lazy="raise")
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class DocLine(Base):
@@ -421,6 +428,19 @@ class Evaluation(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     opportunity: Mapped[Opportunity] = relationship(lazy="raise")
+
+
+class CheckIn(Base):
+    """签到 A check-in at a planned activity or task (mobile): who, when (CRM clock), place, coordinates."""
+    __tablename__ = "check_ins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_no: Mapped[str] = mapped_column(ForeignKey("documents.no"), index=True)
+    user_login: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    place: Mapped[str] = mapped_column(String(120))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    document: Mapped[Document] = relationship(lazy="raise")
 
 
 class SurveyResponse(Base):

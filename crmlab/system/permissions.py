@@ -7,8 +7,11 @@ default (digest §5.5), declared as data in :data:`PERMISSIONS`: ``(area, action
 with scope ``own`` (the user owns the document), ``dept`` (same department) or ``all``.
 Print it with :func:`permission_table`; test a case with :func:`allowed`.
 
-Customers belong to the company (visible to every sales role); opportunities and sales documents
+Customers belong to the company (visible to every role); opportunities and sales documents
 are owner-scoped: a rep edits only their own, a manager their department, the director all.
+The same goes for reading (record rules, rows ``(document type, "read")``): a rep or an engineer
+sees their own documents (and those assigned to them), a manager the department's, the director
+and the administrator all; who may act on a document may also see it.
 
 Example
 -------
@@ -19,12 +22,14 @@ Example
 (True, False)
 >>> p.ROLES["admin"]
 ('系统管理员', 'Administrator')
+>>> p.allowed("sales_rep", "opportunity", "read"), p.allowed("sales_manager", "opportunity", "read", same_dept=True)
+(False, True)
 """
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["ROLES", "PERMISSIONS", "allowed", "permission_table", "role_code"]
+__all__ = ["ROLES", "PERMISSIONS", "READ_BASE", "allowed", "permission_table", "role_code"]
 
 #: Role code → (中文, English).
 ROLES: dict[str, tuple[str, str]] = {
@@ -65,6 +70,7 @@ PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     # customers and the archive (task 15 §15.1; task 5)
     ("customer", "save"): {"admin": _ALL, "marketing": _ALL, "sales_rep": _ALL, "sales_manager": _ALL,
                            "sales_director": _ALL},
+    ("customer", "import"): {"admin": _ALL, "marketing": _ALL, "sales_manager": _ALL, "sales_director": _ALL},
     ("customer", "edit"): {"admin": _ALL, **_SALES},
     ("customer", "audit"): {"admin": _ALL, "sales_manager": _ALL, "sales_director": _ALL},
     ("customer", "set_trading"): {"admin": _ALL, "sales_manager": _ALL, "sales_director": _ALL},
@@ -103,9 +109,45 @@ PERMISSIONS: dict[tuple[str, str], dict[str, str]] = {
     ("service_request", "save"): {"service_manager": _ALL, **_SALES},
     ("service_request", "dispatch"): {"service_manager": _ALL},           # assign, dispatch, close
     ("work_order", "handle"): {"engineer": "own"},                         # accept, reject, handle (R31/R32)
+    ("service_quote", "save"): {"service_manager": _ALL},
+    ("service_quote", "audit"): {"sales_director": _ALL, "admin": _ALL},
     ("service_contract", "save"): {"service_manager": _ALL},
     ("service_contract", "audit"): {"sales_director": _ALL, "admin": _ALL},
+    # mobile (签到): only the activity's owner (or the task's executor) checks in
+    ("activity", "check_in"): {r: "own" for r in ROLES},
+    ("task", "check_in"): {r: "own" for r in ROLES},
 }
+
+_WIDTH = {None: 0, "own": 1, "dept": 2, _ALL: 3}
+#: Read scope by role before the actions widen it (crmlab default, Odoo-style record rules): reps,
+#: engineers and the other roles see their own documents, managers their department, the
+#: director and the administrator everything.
+READ_BASE: dict[str, str] = {"admin": _ALL, "sales_director": _ALL, "sales_manager": "dept",
+                             "service_manager": "dept"}
+
+
+def _read_rules() -> dict[tuple[str, str], dict[str, str]]:
+    """``(type, "read")`` rows: the base scope of :data:`READ_BASE` ("own" otherwise), widened to the
+    widest scope the role has for any action on that type (who may act on a document may see it).
+    Customers are company-wide (every role reads all)."""
+    from .lifecycle import DOC_TYPES
+    rows = {}
+    for t in DOC_TYPES:
+        if t == "customer":
+            rows[("customer", "read")] = {r: _ALL for r in ROLES}
+            continue
+        row = {}
+        for r in ROLES:
+            scope = READ_BASE.get(r, "own")
+            for (area, _action), grant in PERMISSIONS.items():
+                if area == t and _WIDTH[grant.get(r)] > _WIDTH[scope]:
+                    scope = grant[r]
+            row[r] = scope
+        rows[(t, "read")] = row
+    return rows
+
+
+PERMISSIONS.update(_read_rules())
 
 
 def role_code(label) -> str:

@@ -347,7 +347,18 @@ def customer_pyramid(crm) -> pd.DataFrame:
     out = f.groupby("value_grade").agg(n=("no", "size"), value=("value_score", "sum"))
     out["share_customers"] = (out["n"] / out["n"].sum()).round(4)
     out["share_value"] = (out["value"] / out["value"].sum()).round(4) if out["value"].sum() else 0.0
-    return out.sort_index().reset_index().rename(columns={"value_grade": "grade"})
+    order = [g for g, _ in _active_grades(crm)]           # the value model's order, top grade first
+    rank = {g: i for i, g in enumerate(order)}
+    keys = sorted(out.index, key=lambda g: (rank.get(g, len(rank)), str(g)))
+    return out.loc[keys].reset_index().rename(columns={"value_grade": "grade"})
+
+
+def _active_grades(crm) -> list:
+    """The grades of the active value model (else :data:`DEFAULT_VALUE_MODEL`), top grade first."""
+    with crm._read() as s:
+        row = s.scalar(select(m.ValueModel).where(m.ValueModel.status == "active").order_by(m.ValueModel.id.desc()))
+        grades = list(row.grades) if row is not None and row.grades else list(DEFAULT_VALUE_MODEL["grades"])
+    return sorted(grades, key=lambda g: -float(g[1]))
 
 
 def _today(crm) -> dt.date:

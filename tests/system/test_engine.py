@@ -33,7 +33,9 @@ def test_full_flow_links_statuses_and_audit_log(crm):
     assert set(log["to_status"].dropna()) <= set(lifecycle.STATUS_LABELS) | {"prospect"}
     assert {"zhangsan", "lijingli", "wangzong", "chenjing", "liugong"} <= set(log["user_login"])
     win = crm.audit_log(doc_no=out["opportunity"], action="win")
-    assert len(win) == 2 and set(win["from_status"]) == {"open"} and set(win["to_status"]) == {"won"}
+    # header and tab of the opportunity are one document: one audit row per action (before/after merged)
+    assert len(win) == 1 and set(win["from_status"]) == {"open"} and set(win["to_status"]) == {"won"}
+    assert {"status", "probability", "win_reason"} <= set(win["after"].iloc[0])
     header = win.iloc[0]
     assert header["before"]["status"] == "open" and header["after"]["status"] == "won"
     assert crm.documents(user="zhangsan", doc_type="opportunity")["no"].tolist() == [out["opportunity"]]

@@ -19,6 +19,7 @@ def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path
     names = zipfile.ZipFile(wheel).namelist()
     assert "crmlab/datasets/data/customers.csv" in names
     assert "crmlab/datasets/data/customers.md" in names
+    assert "crmlab/system/mobile_app.ipynb" in names          # served by `crmlab mobile`
     assert not any(n.startswith(("solutions/", "tests/")) for n in names)
 
     target = tmp_path / "site"

@@ -1,0 +1,203 @@
+"""Tests of crmlab.system.checks: the graders' database-state checks of lab 04_system.
+
+Every helper must return what it found on success and fail with crmlab.check.CheckFailed (an
+AssertionError) — never NotFound, KeyError or TypeError — on a missing step, a wrong value or None.
+"""
+import doctest
+
+import pytest
+import sqlalchemy as sa
+
+from crmlab import check, system
+from crmlab.system import checks
+from crmlab.system import models as m
+
+
+@pytest.fixture(scope="module")
+def flow():
+    """A demo company after the whole chain (lead → … → service handled), plus a refused step."""
+    crm = system.open(":memory:", demo=True)
+    out = system.demo.full_flow(crm, "甲公司")
+    try:
+        crm.login("zhangsan").save_home_scheme("默认方案", ["消息"])
+    except system.PermissionDenied as e:
+        out["refused"] = e
+    yield crm, out
+    crm.close()
+
+
+def fails(fn, *args, **kw) -> str:
+    """Run a check that must fail; return its message (and prove it is a CheckFailed)."""
+    with pytest.raises(check.CheckFailed) as info:
+        fn(*args, **kw)
+    assert isinstance(info.value, AssertionError)
+    return str(info.value)
+
+
+def test_doctests_pass():
+    result = doctest.testmod(checks, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 20
+
+
+# -- expect_document -------------------------------------------------------------------------------
+def test_expect_document_finds_by_type_status_and_fields(flow):
+    crm, out = flow
+    assert checks.expect_document(crm, "商机", status="赢单", subject="甲公司 服务器购买意愿") == out["opportunity"]
+    assert checks.expect_document(crm, "opportunity", status="won", owner="张三",
+                                  expected_revenue=132_000) == out["opportunity"]
+    assert checks.expect_document(crm, "报价单", status="已审核", total=132_000.0) == out["quote"]
+    assert checks.expect_document(crm, "customer", name="甲公司", is_trading=True) == out["customer"]
+
+
+def test_expect_document_returns_the_last_match(flow):
+    crm, _ = flow
+    assert checks.expect_document(crm, "customer", status="audited") == crm.customers()["no"].iloc[-1]
+
+
+def test_expect_document_messages_say_what_is_missing(flow):
+    crm, out = flow
+    msg = fails(checks.expect_document, crm, "价目表", hint="Create a price list.")
+    assert "no 价目表 at all" in msg and "Hint 提示: Create a price list." in msg
+    msg = fails(checks.expect_document, crm, "opportunity", subject="不存在的商机")
+    assert "none matching" in msg and "closest" in msg
+    msg = fails(checks.expect_document, crm, "opportunity", status="lost", subject="甲公司 服务器购买意愿")
+    assert "输单 lost" in msg and f"{out['opportunity']} in status 赢单 won" in msg
+    msg = fails(checks.expect_document, crm, "quote", owner="lisi")
+    assert "owned by lisi" in msg
+
+
+def test_expect_document_bad_labels_fail_as_checks(flow):
+    crm, _ = flow
+    assert "document type" in fails(checks.expect_document, crm, "发票")
+    assert "status" in fails(checks.expect_document, crm, "quote", status="飞走了")
+
+
+# -- expect_status / expect_fields -----------------------------------------------------------------
+def test_expect_status_and_fields(flow):
+    crm, out = flow
+    assert checks.expect_status(crm, out["contract"], "已审核") == out["contract"]
+    assert checks.expect_status(crm, out["task"], "已完成") == out["task"]
+    d = checks.expect_fields(crm, out["opportunity"], stage="signing", probability=1.0, win_reason="方案契合、响应及时")
+    assert d["status"] == "won"
+
+
+@pytest.mark.parametrize("no", [None, "SJ999999", 42])
+def test_expect_status_none_or_unknown_number_fails_as_check(flow, no):
+    crm, _ = flow
+    assert "expected a document number" in fails(checks.expect_status, crm, no, "执行中")
+    assert "expected a document number" in fails(checks.expect_fields, crm, no, stage="signing")
+
+
+def test_expect_status_and_fields_wrong_values(flow):
+    crm, out = flow
+    assert "执行中 open" in fails(checks.expect_status, crm, out["opportunity"], "执行中")
+    assert "132000.0" in fails(checks.expect_fields, crm, out["opportunity"], expected_revenue=126_000.0)
+    assert "no such field" in fails(checks.expect_fields, crm, out["opportunity"], colour="red")
+
+
+# -- links ----------------------------------------------------------------------------------------------
+def test_expect_link_and_lineage(flow):
+    crm, out = flow
+    assert checks.expect_link(crm, out["lead"], out["opportunity"], relation="convert") == out["opportunity"]
+    assert checks.expect_link(crm, out["opportunity"], dst_type="活动", relation="source") == out["activity"]
+    assert checks.expect_link(crm, out["quote"], dst_type="contract", relation="push_down") == out["contract"]
+    chain = [out["lead"], out["opportunity"], out["quote"], out["contract"]]
+    assert checks.expect_lineage(crm, out["contract"], ["线索", "商机", "报价单", "销售合同"]) == chain
+    assert checks.expect_lineage(crm, out["contract"], chain) == chain
+
+
+def test_expect_link_failures(flow):
+    crm, out = flow
+    assert "links to:" in fails(checks.expect_link, crm, out["opportunity"], dst_type="project")
+    assert "relation 'push_down'" in fails(checks.expect_link, crm, out["lead"], relation="push_down")
+    assert "source document number" in fails(checks.expect_link, crm, None, dst_type="opportunity")
+    assert "XS000001 (lead)" in fails(checks.expect_lineage, crm, out["contract"], ["商机", "报价单", "销售合同"])
+    fails(checks.expect_lineage, crm, None, ["商机"])
+
+
+# -- the audit log ------------------------------------------------------------------------------------
+def test_expect_audit_by_user_document_and_values(flow):
+    crm, out = flow
+    row = checks.expect_audit(crm, "audit", user="李经理", doc_no=out["contract"], count=1)
+    assert row["role"] == "sales_manager" and row["to_status"] == "audited"
+    checks.expect_audit(crm, "advance", user="zhangsan", doc_no=out["opportunity"], at_least=4)
+    checks.expect_audit(crm, "seed_demo", user="system", company="埃佛特信息科技有限公司")
+    checks.expect_no_audit(crm, "audit", user="zhangsan")
+
+
+def test_expect_audit_failures_name_who_did_it(flow):
+    crm, out = flow
+    msg = fails(checks.expect_audit, crm, "audit", user="wangzong", doc_no=out["contract"])
+    assert "done by: lijingli" in msg
+    assert "exactly 2 entries" in fails(checks.expect_audit, crm, "audit", doc_no=out["contract"], count=2)
+    assert "done by: nobody" in fails(checks.expect_audit, crm, "fly_away")
+    assert "no entry" in fails(checks.expect_no_audit, crm, "audit", user="lijingli")
+
+
+def test_refused_actions_leave_no_audit_entry(flow):
+    crm, out = flow
+    checks.expect_refused(out["refused"], system.PermissionDenied, "ROLE_FORBIDDEN")
+    checks.expect_no_audit(crm, "save_home_scheme", user="zhangsan")
+
+
+# -- refusals ---------------------------------------------------------------------------------------------
+def test_expect_refused(flow):
+    _, out = flow
+    err = out["refused"]
+    checks.expect_refused(err, system.CRMError)
+    checks.expect_refused(err, (system.GuardFailed, system.PermissionDenied), ("NOT_OWNER", "ROLE_FORBIDDEN"))
+    assert "try/except" in fails(checks.expect_refused, None, system.PermissionDenied)
+    assert "a ConditionsNotMet" in fails(checks.expect_refused, err, system.ConditionsNotMet)
+    assert "error code" in fails(checks.expect_refused, err, system.PermissionDenied, "NOT_OWNER")
+    assert "a ValueError" in fails(checks.expect_refused, "not an error", ValueError)
+
+
+# -- base data and tabs ----------------------------------------------------------------------------------
+def test_expect_row(flow):
+    crm, _ = flow
+    assert checks.expect_row(crm, "users", login="liugong", role="engineer")["employee_code"] == "E402"
+    assert checks.expect_row(crm, "home_schemes", name="默认方案")["blocks"][0] == "消息"
+    assert "none matching" in fails(checks.expect_row, crm, "knowledge_types", code="K09")
+    assert "a table of the schema" in fails(checks.expect_row, crm, "no_such_table", code="x")
+    assert "a column 'colour'" in fails(checks.expect_row, crm, "users", colour="red")
+
+
+def test_expect_stages_and_evaluations(flow):
+    crm, out = flow
+    tab = checks.expect_stages(crm, out["opportunity"], ["understanding", "预研阶段", "Proposal", "投标阶段", "签约阶段"],
+                               closed=True)
+    assert len(tab) == 5
+    rounds = checks.expect_evaluations(crm, out["opportunity"], ["forward", "通过,评估结束"], evaluators=["lijingli", "王总"])
+    assert rounds["round"].tolist() == [1, 2]
+    assert "an opportunity number" in fails(checks.expect_stages, crm, None, ["了解情况"])
+    assert "an opportunity number" in fails(checks.expect_stages, crm, out["quote"], ["了解情况"])
+    assert "stage names" in fails(checks.expect_stages, crm, out["opportunity"], ["月球阶段"])
+    assert "驳回" in fails(checks.expect_evaluations, crm, out["opportunity"], ["reject"])
+    assert "evaluators" in fails(checks.expect_evaluations, crm, out["opportunity"], ["forward", "pass"],
+                                 evaluators=["wangzong", "lijingli"])
+    assert "result" in fails(checks.expect_evaluations, crm, out["opportunity"], ["maybe"])
+    fails(checks.expect_evaluations, crm, None, ["pass"])
+
+
+def test_expect_stages_open_rows():
+    crm = system.open(":memory:", demo=True)
+    zs, lj = crm.login("zhangsan"), crm.login("lijingli")
+    lead = zs.new_lead("x", source="电话", customer_name="乙公司", contact_name="孙工")
+    opp = zs.convert_lead(lead, new_customer=True, new_contact=True)
+    zs.set_potential(opp, expected_close="2024-06-30", expected_revenue=10_000, source="电话", interest="中")
+    zs.submit_evaluation(opp, evaluator="lijingli")
+    assert "(pending 待评估)" in fails(checks.expect_evaluations, crm, opp, ["pass"])
+    assert "got []" in fails(checks.expect_stages, crm, opp, ["了解情况"])
+    lj.evaluate(opp, "pass")
+    checks.expect_stages(crm, opp, ["了解情况"])
+    assert "still open" in fails(checks.expect_stages, crm, opp, ["了解情况"], closed=True)
+
+
+# -- invariants --------------------------------------------------------------------------------------
+def test_expect_invariants_detects_a_tampered_database():
+    crm = system.open(":memory:", demo=True)
+    out = system.demo.full_flow(crm, "丙公司")
+    checks.expect_invariants(crm)
+    with crm.engine.begin() as con:                 # a direct table write, bypassing the actions
+        con.execute(sa.update(m.Document).where(m.Document.no == out["quote"]).values(total=1.0))
+    assert out["quote"] in fails(checks.expect_invariants, crm)
