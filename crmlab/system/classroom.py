@@ -78,7 +78,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import models as m
 from . import permissions as perm
-from .engine import CRM, Desk, _url
+from .engine import CRM, Desk, _seed_if_empty, _url
 from .errors import CRMError, GuardFailed, NotFound
 
 __all__ = [
@@ -345,11 +345,7 @@ def open_class(url=None, *, demo: bool = True, live: bool = False) -> CRM:
     crm.create_schema()
     _meta.create_all(crm.engine)
     if demo:
-        from .demo import seed
-        with crm._Session() as s:
-            empty = s.scalar(select(func.count()).select_from(m.User)) == 0
-        if empty:
-            seed(crm)
+        _seed_if_empty(crm)
     return crm
 
 

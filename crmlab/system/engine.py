@@ -45,6 +45,7 @@ NOT_OWNER
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import gc
@@ -551,17 +552,6 @@ def _race(expect):
     return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
 
 
-class _Same:
-    def __init__(self, s):
-        self.s = s
-
-    def __enter__(self):
-        return self.s
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _number(value, what: str) -> float:
     try:
         x = float(value)
@@ -759,7 +749,7 @@ class CRM:
         login = str(login)
         u = self._users.get(login)
         if u is None:
-            with (self._read() if session is None else _Same(session)) as s:
+            with (self._read() if session is None else contextlib.nullcontext(session)) as s:
                 row = s.scalar(select(m.User).where((m.User.login == login) | (m.User.name == login)))
                 if row is None:
                     raise NotFound("NO_USER", f"no user {login!r}", f"找不到用户 {login!r}")
@@ -1419,12 +1409,17 @@ def open(url=None, *, demo: bool = False, clock=DEFAULT_CLOCK, create: bool = Tr
     if create:
         crm.create_schema()
     if demo:
-        from .demo import seed
-        with crm._Session() as s:
-            empty = s.scalar(select(func.count()).select_from(m.User)) == 0
-        if empty:
-            seed(crm)
+        _seed_if_empty(crm)
     return crm
+
+
+def _seed_if_empty(crm: CRM) -> None:
+    """Seed the demo company into a database that has no users yet (never twice)."""
+    from .demo import seed
+    with crm._Session() as s:
+        empty = s.scalar(select(func.count()).select_from(m.User)) == 0
+    if empty:
+        seed(crm)
 
 
 def _iter(x) -> Iterable:

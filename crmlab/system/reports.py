@@ -26,6 +26,7 @@ Example
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import numpy as np
@@ -294,13 +295,13 @@ def customer_value_scores(crm, model=None, *, session=None, now=None) -> pd.Data
         spec = model or DEFAULT_VALUE_MODEL
         bands, weights, grades = spec["bands"], spec["weights"], spec["grades"]
     else:
-        with (crm._read() if session is None else _nullctx(session)) as s:
+        with (crm._read() if session is None else contextlib.nullcontext(session)) as s:
             row = s.scalar(select(m.ValueModel).where(m.ValueModel.name == model))
             if row is None:
                 raise GuardFailed("NO_MODEL", f"no value model {model!r}", f"找不到价值模型 {model!r}")
             bands, weights, grades = row.bands, row.weights, row.grades
     now = now or crm.now
-    with (crm._read() if session is None else _nullctx(session)) as s:
+    with (crm._read() if session is None else contextlib.nullcontext(session)) as s:
         custs = s.execute(select(m.Customer.no, m.Customer.name, m.Customer.first_trade_date)
                           .where(m.Customer.status == "audited").order_by(m.Customer.no)).all()
         o = m.Opportunity
@@ -328,15 +329,6 @@ def customer_value_scores(crm, model=None, *, session=None, now=None) -> pd.Data
     return pd.DataFrame(rows)
 
 
-class _nullctx:
-    def __init__(self, s):
-        self.s = s
-
-    def __enter__(self):
-        return self.s
-
-    def __exit__(self, *exc):
-        return False
 
 
 def customer_pyramid(crm) -> pd.DataFrame:
