@@ -39,13 +39,14 @@ import random
 import sys
 import threading
 import time
-import uuid
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from crmlab.system import CRMError, StaleRecord, classroom
+
+from bench_system import _fresh_pg  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 READS = {"documents", "get", "my_schedule", "user", "crm", "login"}
 
@@ -93,19 +94,6 @@ class Timed:
             self._stats.add(self._desk.login, name, time.perf_counter() - t, "ok")
             return out
         return timed
-
-
-def fresh_pg(admin_url: str):
-    name = f"bench_class_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as con:
-            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def make_roster(n: int) -> pd.DataFrame:
@@ -318,7 +306,7 @@ def main(argv=None) -> int:
     if not args.pg:
         print("no PostgreSQL: run `source .ci/services && pg_start` or pass --pg URL", file=sys.stderr)
         return 1
-    url, drop = fresh_pg(args.pg)
+    url, drop = _fresh_pg(args.pg)
     try:
         res = run(url, args)
     finally:
