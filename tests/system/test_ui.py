@@ -12,7 +12,7 @@ import pytest
 from syshelpers import fingerprint, open_opportunity, to_signing
 
 from crmlab import system
-from crmlab.system import Desk, reports, ui
+from crmlab.system import Desk, reports, scenario, ui
 from crmlab.system.ui import spec
 
 
@@ -56,6 +56,11 @@ def test_declarations_are_consistent():
     used = {b.zh for s in spec.FORMS.values() for b in s.buttons}
     assert {"新增", "保存", "审核", "下推", "转化", "提交评估", "评估", "阶段推进", "赢单", "分配", "派工", "接受", "处理"} <= used
     assert spec.button_table("quote")["button"].tolist() == ["新增", "保存", "审核", "下推"]
+    # a form for every document type (the 处理单 is written by 处理 on the work order) and a menu entry for each
+    from crmlab.system import lifecycle
+    assert set(lifecycle.DOC_TYPES) - set(spec.FORMS) == {"handling"}
+    in_menu = [t for _, _, _, items in spec.MENU for t, _, _ in items if not t.startswith("report:")]
+    assert sorted(in_menu) == sorted(spec.FORMS)
 
 
 def test_menu_tree_and_display(mem):
@@ -349,3 +354,220 @@ def test_switch_user_in_header(mem):
     app.user.value = "lijingli"
     app.open("lead", lead)
     assert app.form.no == lead and repr(app).startswith("<crmlab CRM app: 李经理 (lijingli, 销售经理)")
+
+
+# ------------------------------------------------------------------------------ 市场调查, 市场情报
+def test_question_bank_form(mem):
+    app = ui.app(mem, "zhaomin")                             # 系统管理 → 业务资料 → 调查题库
+    f = app.open("question")
+    f.fill(stem="您对我们的服务满意吗？", qtype="single", options="很满意:5, 满意").click("save")
+    assert "a:1, b:2" in f.errors["options"].value and mem.table("questions").empty
+    f.fill(options="很满意:5").click("save")                  # a choice question needs ≥ 2 scored options (R5)
+    assert "OPTIONS_REQUIRED" in f.message and mem.table("questions").empty
+    f.fill(options="很满意:5, 满意:4, 一般:3, 不满意:2, 很不满意:1").click("save")
+    q = f.no
+    assert mem.table("question_options")["score"].tolist() == [5.0, 4.0, 3.0, 2.0, 1.0]
+    assert f.widgets["options"].value == "很满意:5, 满意:4, 一般:3, 不满意:2, 很不满意:1" and f.widgets["stem"].disabled
+    f.click("new")
+    f.fill(stem="是否愿意参加新品发布会？", qtype="true_false").click("save")
+    assert app.list.frame()["no"].tolist() == [q, f.no] and mem.table("question_options")["text"].tolist()[-2:] == ["是", "否"]
+    rep = ui.app(mem, "zhangsan").open("question")
+    rep.fill(stem="随便问问", qtype="open").click("save")
+    assert "ROLE_FORBIDDEN" in rep.message and len(mem.table("questions")) == 2
+
+
+def test_survey_form_design_responses_summary(mem):
+    adm = mem.login("admin")
+    q1 = adm.add_question("您对我们的服务满意吗？", "单选题", {"很满意": 5, "满意": 4, "一般": 3, "不满意": 2, "很不满意": 1})
+    q2 = adm.add_question("您最关注哪些方面？", "多选题", {"价格": 1, "服务": 2, "质量": 3})
+    rep = ui.app(mem, "zhangsan").open("survey")             # surveys are the marketing department's (R7)
+    rep.fill(theme="私自调查").click("save")
+    assert "ROLE_FORBIDDEN" in rep.message and mem.documents(doc_type="survey").empty
+    app = ui.app(mem, "zhaomin")
+    f = app.open("survey")
+    f.fill(theme="服务器需求调查").click("save")
+    survey = f.no
+    f.click("generate")                                      # no question yet: refused, nothing changed
+    assert "NO_ITEMS" in f.message and mem.status(survey) == "draft"
+    for q in (q1, q2):
+        f.fill(question=q).click("add_item")
+    assert f.widgets["items"].value == f"{q1}, {q2}" and mem.doc(survey)["items"] == [q1, q2]
+    assert "您最关注哪些方面？" in f.tables["questions"].value
+    f.click("generate")
+    assert mem.status(survey) == "published"
+    before = fingerprint(mem)
+    f.fill(answers=f"{q1} 很满意").click("response")          # no colon: marked inline
+    assert "question: option" in f.errors["answers"].value
+    f.fill(answers=f"{q1}: 棒").click("response")             # not an option of the question: the engine refuses
+    assert "BAD_OPTION" in f.message and fingerprint(mem) == before
+    f.fill(answers=f"{q1}: 很满意\n{q2}: 价格|服务", customer="KH000001").click("response")
+    f.fill(answers=f"{q1}：满意\n{q2}: 质量", customer="KH000002").click("response")
+    r = mem.table("survey_responses")
+    assert r["score"].tolist() == [8.0, 7.0] and r["customer_no"].tolist() == ["KH000001", "KH000002"]
+    f.click("summarize")
+    assert mem.status(survey) == "summarized" and "很满意" in f.tables["survey_summary"].value
+    assert f.widgets["theme"].disabled is False and f.widgets["items"].disabled
+
+
+def test_intelligence_form(mem):
+    f = ui.app(mem, "zhangsan").open("intelligence")
+    f.fill(topic="竞品降价", content="某品牌服务器降价 10%").click("save")
+    assert "必填" in f.errors["strategy"].value and f.no is None
+    f.fill(strategy="强调本地服务").click("save")
+    no = f.no
+    d = mem.doc(no)
+    assert (d["subject"], d["intel_type"], d["source"], d["strategy"]) == ("竞品降价", "竞争对手", "网络", "强调本地服务")
+    f.fill(strategy="加送一年质保").click("save")
+    log = mem.audit_log(doc_no=no, action="edit")
+    assert len(log) == 1 and mem.doc(no)["strategy"] == "加送一年质保" and mem.doc(no)["content"] == "某品牌服务器降价 10%"
+
+
+def test_campaign_care_and_competitor_forms(mem):
+    zm, cj = ui.app(mem, "zhaomin"), ui.app(mem, "chenjing")
+    c = zm.open("campaign")                                  # 营销活动: the market activity's form
+    assert c.widgets["act_type"].value == "促销"
+    c.fill(subject="五一促销", budget="F01:2000").click("save")
+    assert mem.doc(c.no)["doc_type"] == "campaign" and mem.doc(c.no)["total"] == 2000
+    c.click("start")
+    assert mem.status(c.no) == "running"
+    k = cj.open("care")                                      # 客户关怀 by the service manager (task 14.3)
+    k.fill(subject="老客户答谢会").click("save")
+    assert mem.doc(k.no)["act_type"] == "答谢会" and mem.doc(k.no)["owner"] == "chenjing"
+    cp = ui.app(mem, "zhangsan").open("competitor")           # 竞争对手 (task 12.2, R2)
+    cp.fill(name="华信科技", strengths="价格低", weaknesses="售后网点少").click("save")
+    comp = cp.no
+    cp.click("audit")
+    assert "ROLE_FORBIDDEN" in cp.message and mem.status(comp) == "saved"
+    ui.app(mem, "lijingli").open("competitor", comp).click("audit")
+    assert mem.status(comp) == "audited" and mem.doc(comp)["weaknesses"] == "售后网点少"
+
+
+# ------------------------------------------------------------------------------ 活动, 任务, 样品申请
+def test_activity_form_and_check_in(mem):
+    opp, _ = open_opportunity(mem)
+    a = ui.app(mem, "zhangsan").open("activity")
+    a.fill(opportunity=opp, subject="初次拜访", plan_start=mem.now.date()).click("save")
+    act = a.no
+    assert mem.doc(act)["act_type"] == "拜访" and mem.stages(opp)["n_activity"].iloc[0] == 1
+    a.fill(place="江南重工集团 机房", lat=31.23).click("check_in")
+    assert "必填" in a.errors["lon"].value and mem.table("check_ins").empty
+    a.fill(lon=121.47).click("check_in")
+    row = mem.table("check_ins").iloc[0]
+    assert (row["place"], row["lat"], row["lon"]) == ("江南重工集团 机房", 31.23, 121.47)
+    a.fill(result="了解机房现状").click("save")
+    assert mem.doc(act)["result"] == "了解机房现状"
+
+
+def test_task_and_sample_forms(mem):
+    opp, _ = open_opportunity(mem)
+    app = ui.app(mem, "zhangsan")
+    t = app.open("task")
+    t.fill(opportunity=opp, subject="机房环境调研", plan_start="2024-06-03").click("save")
+    task = t.no
+    assert mem.doc(task)["src_no"] == opp and mem.doc(task)["plan_start"].startswith("2024-06-03")
+    t.click("assign")
+    assert "必填" in t.errors["executor"].value and mem.status(task) == "saved"
+    t.fill(executor="zhangsan").click("assign")
+    assert mem.status(task) == "in_progress"
+    t.fill(process="已到现场查看机房").click("process")
+    assert mem.doc(task)["process"][0]["text"] == "已到现场查看机房"
+    before = fingerprint(mem)
+    t.fill(actual_start=mem.now.date(), actual_end=mem.now.date() - dt.timedelta(days=1)).click("complete")
+    assert "BAD_ACTUAL_TIMES" in t.message and fingerprint(mem) == before      # R19, nothing saved
+    t.fill(actual_end=mem.now.date()).click("complete")
+    assert mem.status(task) == "done" and mem.stages(opp)["n_task"].iloc[0] == 1
+    s = app.open("sample")
+    s.fill(opportunity=opp, items="R740 一台").click("save")
+    assert "物料代码" in s.errors["items"].value and s.no is None
+    s.fill(items="R740 1 48000").click("save")
+    assert mem.doc(s.no)["total"] == 48000 and mem.links(opp)["dst_no"].tolist()[-1] == s.no
+    other = ui.app(mem, "lisi").open("task")                  # another rep's opportunity: refused (record rules)
+    other.fill(opportunity=opp, subject="插手").click("save")
+    assert isinstance(other.last_error, system.PermissionDenied) and len(mem.documents(doc_type="task")) == 1
+
+
+# ------------------------------------------------------------------------------ 价目表, 项目
+def test_price_list_multi_level_audit_and_push_down(crm):
+    zs, lj, wz = ui.app(crm, "zhangsan"), ui.app(crm, "lijingli"), ui.app(crm, "wangzong")
+    f = zs.open("price_list")
+    f.fill(customer="KH000001", items="R740 2 46000\nFW-3000 1 34000").click("save")
+    pl = f.no
+    assert crm.doc(pl)["total"] == 126000 and crm.status(pl) == "saved"
+    f.fill(levels="lijingli, wangzong").click("multi")        # 启用多级审核
+    assert crm.status(pl) == "auditing" and crm.doc(pl)["audit_levels"] == ["lijingli", "wangzong"]
+    before = fingerprint(crm)
+    wz.open("price_list", pl).click("approve")              # level 2 may not approve before level 1
+    assert "NOT_APPROVER" in wz.form.message and fingerprint(crm) == before
+    lj.open("price_list", pl).click("approve")
+    assert crm.status(pl) == "auditing"
+    wz.open("price_list", pl).click("approve")
+    assert crm.status(pl) == "audited" and crm.doc(pl)["audited_by"] == "wangzong"
+    g = zs.open("price_list", pl)
+    g.fill(items="R740 2 1").click("save")                   # audited: read-only
+    assert "READ_ONLY" in g.message and crm.doc(pl)["total"] == 126000
+    zs.open("price_list", pl).click("push_down")             # 下推 → CRM销售报价单, opens the quote
+    quote = zs.form.no
+    assert zs.current == "quote" and crm.lineage(quote)[-2:] == [pl, quote]
+    assert zs.form.widgets["items"].value == "R740 2 46000\nFW-3000 1 34000"
+    u = wz.open("price_list", pl)
+    u.click("unaudit")                                       # 驳回审核 refused once pushed down
+    assert isinstance(u.last_error, system.CRMError) and crm.status(pl) == "audited"
+
+
+def test_project_form(mem):
+    scenario.until(mem, "contract")
+    contract = mem.documents(doc_type="contract")["no"].item()
+    pm = ui.app(mem, "zhougong")                             # 项目经理
+    f = pm.open("project")
+    f.fill(contract=contract, subject="埃佛特服务器实施", goal="两周内上线", stages="").click("save")
+    assert "必填" in f.errors["stages"].value and mem.documents(doc_type="project").empty
+    f.fill(stages="预研阶段, 实施阶段, 验收阶段").click("save")
+    project = f.no
+    assert mem.doc(project)["stages"] == ["预研阶段", "实施阶段", "验收阶段"] and mem.lineage(project)[-2:] == [contract, project]
+    f.click("execute")                                       # audit first
+    assert "ILLEGAL_TRANSITION" in f.message and mem.status(project) == "saved"
+    m = ui.app(mem, "lijingli").open("project", project)   # 实施部's project: not the sales manager's to see
+    assert m.no is None and "NOT_VISIBLE" in m.message
+    ui.app(mem, "wangzong").open("project", project).click("audit")
+    f = pm.open("project", project)
+    f.click("execute")
+    assert mem.status(project) == "executing" and "●" in f.tables["project_stages"].value
+    f.click("close")                                         # 结案 needs the summary
+    assert "必填" in f.errors["summary"].value
+    f.fill(summary="按期验收").click("close")                    # stages not finished
+    assert "STAGES_OPEN" in f.message and mem.status(project) == "executing"
+    f.click("advance")
+    f.click("advance")
+    f.click("advance")
+    assert "LAST_STAGE" in f.message and mem.doc(project)["stage_index"] == 2
+    f.fill(summary="按期验收").click("close")
+    assert mem.status(project) == "closed" and mem.doc(project)["summary"] == "按期验收"
+
+
+# ------------------------------------------------------------------------------ 服务报价单, 服务合同
+def test_service_quote_push_down_and_service_contract(mem):
+    scenario.until(mem, "archive")
+    archive = mem.documents(doc_type="product_archive")["no"].item()
+    cust = mem.doc(archive)["customer_no"]
+    other = mem.login("chenjing").register_product_archive("KH000001", "SW-24", 1)
+    cj, wz = ui.app(mem, "chenjing"), ui.app(mem, "wangzong")
+    q = cj.open("service_quote")
+    q.fill(customer=cust, level="SL01", items="OPS 1 18000", archives=f"{archive}, {other}").click("save")
+    assert "ARCHIVE_OF_OTHER_CUSTOMER" in q.message and mem.documents(doc_type="service_quote").empty   # R33
+    q.fill(archives=archive).click("save")
+    sq = q.no
+    assert (mem.doc(sq)["level"], mem.doc(sq)["archives"], mem.doc(sq)["total"]) == ("SL01", [archive], 18000)
+    q.click("push_down")                                     # not audited yet
+    assert isinstance(q.last_error, system.CRMError) and mem.documents(doc_type="service_contract").empty
+    wz.open("service_quote", sq).click("audit")
+    cj.open("service_quote", sq).click("push_down")          # 下推 → 服务合同, opens it
+    sc = cj.form
+    assert cj.current == "service_contract" and mem.lineage(sc.no)[-2:] == [sq, sc.no]
+    assert sc.widgets["archives"].value == archive and sc.widgets["level"].value == "SL01"
+    assert sc.widgets["src_no"].value == sq and sc.widgets["src_no"].disabled
+    wz.open("service_contract", sc.no).click("audit")
+    assert mem.status(sc.no) == "audited"
+    m = cj.open("service_contract")                         # 服务合同－新增 by hand
+    m.click("new")
+    m.fill(customer="KH000001", level="SL02", products="SW-24", archives=other, amount=5000).click("save")
+    assert mem.doc(m.no)["total"] == 5000 and mem.doc(m.no)["products"] == ["SW-24"] and mem.status(m.no) == "saved"

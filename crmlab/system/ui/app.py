@@ -128,6 +128,16 @@ class App:
                 raise NotFound("NO_USER", f"no user {no!r}", f"找不到用户 {no!r}")
             rec = f.iloc[0].to_dict()
             rec["dept"] = self._dept_code(rec.get("dept"))
+        elif spec.loader == "question":               # 调查题库: the question and its scored options
+            qs = self.crm.table("questions")
+            qs = qs[qs["no"] == str(no)]
+            if qs.empty:
+                from ..errors import NotFound
+                raise NotFound("NO_QUESTION", f"no question {no!r} in the bank", f"调查题库中没有 {no!r}")
+            rec = qs.iloc[0].to_dict()
+            opts = self.crm.table("question_options")
+            opts = opts[opts["question_no"] == str(no)].sort_values("seq")
+            rec["options"] = ", ".join(f"{t}:{s:g}" for t, s in zip(opts["text"], opts["score"])) or None
         else:
             get = getattr(self.desk, "get", None)
             rec = dict(get(no) if callable(get) else self.crm.doc(no))

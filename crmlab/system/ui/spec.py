@@ -11,7 +11,9 @@ The menu tree :data:`MENU` follows the textbook's paths 所有功能 → 客户�
 销售过程 / 服务管理 / 客户管理 / 决策分析 / 系统管理 (textbook task 12 §12.1 and the digest's §1.2
 menu tree); the buttons carry the textbook's names (新增, 保存, 审核, 下推, 转化, 提交评估, 评估,
 阶段推进, 赢单, 分配, 派工, 接受, 处理; digest §1.3). Field lists where the textbook prints none
-are crmlab's (its screenshots are lost).
+are crmlab's (its screenshots are lost). Every document type has a form; the textbook's 日程管理 →
+活动管理 (活动) and its unprinted 任务 path sit here under 商机管理, because both hang on an opportunity,
+and 客户关怀 under 服务管理 as in the textbook; the 调查题库 of 系统管理 → 业务资料 is a form too.
 
 Arguments of a call name form fields, or ``"@no"`` (the open document) or ``"@result"`` (what
 the first call of the same click returned, e.g. the number of a document just created).
@@ -44,7 +46,8 @@ class Field(NamedTuple):
     ``options``: ``((code, zh, en), …)`` or the name of a list read from the database, e.g.
     ``"customers"``), ``combo`` (free text with suggestions), ``bool``, ``lines`` (product lines,
     one per row: ``code qty price``), ``pairs`` (``a:1, b:2`` → a list of pairs) or ``mapping``
-    (the same, as a dict). ``key``: where :meth:`CRM.doc` keeps the value (default: ``name``;
+    (the same, as a dict), ``list`` (names separated by commas: ``lijingli, wangzong``) or
+    ``answers`` (one survey answer a line: ``DCTK000001: 很满意``; several options ``a|b``). ``key``: where :meth:`CRM.doc` keeps the value (default: ``name``;
     ``""``: an action parameter, not loaded; ``"@lines"``: the document's item lines;
     ``"lines.COLUMN"``: that column of the first item line). ``locked``: read-only once the
     document exists. ``required``: needed to save a new document.
@@ -121,8 +124,8 @@ class FormSpec(NamedTuple):
     create: tuple = ()
     update: tuple = ()
     tables: tuple = ()          # (tab, table): "lines", "payment", "budget", "stages", "evaluations", "links"
-    source: str = "documents"   # list: "documents", "customers" or "users"
-    loader: str = "doc"         # "doc" (crm.doc / desk.get) or "user"
+    source: str = "documents"   # list: "documents", "customers", "users" or "questions"
+    loader: str = "doc"         # "doc" (crm.doc / desk.get), "user" or "question"
 
     def field(self, name: str) -> Field:
         """The field called ``name``."""
@@ -147,6 +150,10 @@ TABS = {
     "convert": ("转化", "Conversion"), "dispatch": ("分配与派工", "Assign & dispatch"),
     "plan": ("收款计划", "Payment plan"), "budget": ("费用预算", "Budget"), "accept": ("接受", "Accept"),
     "handle": ("处理", "Handle"), "push": ("下推", "Push down"), "links": ("关联单据", "Linked documents"),
+    "design": ("问卷设计", "Questionnaire design"), "response": ("问卷录入", "Enter a response"),
+    "analysis": ("汇总分析", "Summary analysis"), "process": ("处理过程", "Process"),
+    "audit": ("多级审核", "Multi-level audit"), "project_stages": ("项目阶段", "Project stages"),
+    "scope": ("服务范围", "Service scope"), "checkin": ("签到", "Check-in"),
 }
 
 _SOURCES = (("市场活动", "市场活动", "market activity"), ("电话营销", "电话营销", "telemarketing"),
@@ -159,21 +166,67 @@ _SETTLEMENT = (("银行转账", "银行转账", "bank transfer"), ("现金", "�
 _ACT_TYPES = (("研讨会", "研讨会", "seminar"), ("展会", "展会", "trade fair"), ("促销", "促销", "promotion"),
               ("答谢会", "答谢会", "customer thank-you event"))
 
-F = Field
-FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
-    # -- 市场管理 → 市场活动 (task 13.1-2, R8) ------------------------------------------------------
-    FormSpec("market_activity", "市场活动", "Market activity", (
-        F("subject", "活动名称", "Name", required=True),
-        F("act_type", "活动类型", "Type", "combo", options=_ACT_TYPES, default="研讨会"),
-        F("department", "部门", "Department"),
-        F("theme", "活动主题", "Theme"),
-        F("purpose", "活动目的", "Purpose", "area"),
-        F("budget", "费用预算", "Budget", "mapping", tab="budget", key="", hint="F01:3000, F03:1200"),
+_INTEL_SOURCES = (("网络", "网络", "internet"), ("展会", "展会", "trade fair"), ("客户", "客户", "customer"),
+                  ("同行", "同行", "peer"), ("媒体", "媒体", "media"))
+_INTEL_TYPES = (("竞争对手", "竞争对手", "competitor"), ("市场", "市场", "market"), ("政策", "政策", "policy"),
+                ("技术", "技术", "technology"))
+_PROJECT_STAGES = "预研阶段, 实施阶段, 验收阶段"
+_VISIT_TYPES = (("拜访", "拜访", "visit"), ("电话", "电话", "phone call"), ("演示", "演示", "demonstration"),
+                ("会议", "会议", "meeting"))
+_QTYPES = (("single", "单选题", "single choice"), ("multiple", "多选题", "multiple choice"),
+           ("true_false", "判断题", "true/false"), ("open", "问答题", "open question"))
+
+
+def _activity_form(doc_type: str, zh: str, en: str, method: str, default_type: str) -> FormSpec:
+    """市场活动, 营销活动 and 客户关怀 share one form: the engine's ``new_market_activity`` makes all three."""
+    return FormSpec(doc_type, zh, en, (
+        Field("subject", "活动名称", "Name", required=True),
+        Field("act_type", "活动类型", "Type", "combo", options=_ACT_TYPES, default=default_type),
+        Field("department", "部门", "Department"),
+        Field("theme", "活动主题", "Theme"),
+        Field("purpose", "活动目的", "Purpose", "area"),
+        Field("budget", "费用预算", "Budget", "mapping", tab="budget", key="", hint="F01:3000, F03:1200"),
     ), (NEW, SAVE, Button("start", "执行", "Start", (call("start_activity", "@no"),)),
         Button("finish", "结束", "Finish", (call("finish_activity", "@no"),))),
-        create=(call("new_market_activity", "subject", act_type="act_type", department="department", theme="theme",
+        create=(call(method, "subject", act_type="act_type", department="department", theme="theme",
                      purpose="purpose", budget="budget"),),
-        tables=(("budget", "budget"),)),
+        tables=(("budget", "budget"),))
+
+F = Field
+FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
+    # -- 市场管理 → 市场活动 / 营销活动 (task 13.1-2, R8); 服务管理 → 客户关怀 (task 14.3) -----------------
+    _activity_form("market_activity", "市场活动", "Market activity", "new_market_activity", "研讨会"),
+    _activity_form("campaign", "营销活动", "Marketing campaign", "new_campaign", "促销"),
+    _activity_form("care", "客户关怀", "Customer care", "new_care", "答谢会"),
+    # -- 市场管理 → 市场调查 (task 13.1-1, R5-R7): 新增, 问卷设计, 生成问卷, 问卷录入, 汇总分析 ------------
+    FormSpec("survey", "市场调查", "Market survey", (
+        F("theme", "调查主题", "Theme", key="subject", required=True),
+        F("items", "问卷题目", "Questions", "list", key="items", locked=True),
+        F("question", "题库题目", "Question of the bank", "choice", tab="design", key="", options="questions"),
+        F("customer", "被调查客户", "Respondent (customer)", "choice", tab="response", key="", options="customers"),
+        F("answers", "答案", "Answers", "answers", tab="response", key="",
+          hint="DCTK000001: 很满意\nDCTK000002: 价格|服务"),
+    ), (NEW, SAVE,
+        Button("add_item", "问卷设计", "Add question", (call("add_survey_item", "@no", "question"),),
+               requires=("question",)),
+        Button("generate", "生成问卷", "Generate questionnaire", (call("generate_questionnaire", "@no"),)),
+        Button("response", "问卷录入", "Enter response", (call("enter_response", "@no", "answers", customer="customer"),),
+               requires=("answers",)),
+        Button("summarize", "汇总分析", "Summarize", (call("summarize_survey", "@no"),))),
+        create=(call("new_survey", "theme"),),
+        update=(call("edit", "@no", partial=True, subject="theme"),),
+        tables=(("design", "questions"), ("analysis", "survey_summary"), ("links", "links"))),
+    # -- 市场管理 → 市场情报 (task 13.1-3) ------------------------------------------------------------
+    FormSpec("intelligence", "市场情报", "Market intelligence", (
+        F("topic", "情报主题", "Topic", key="subject", required=True),
+        F("intel_type", "情报类型", "Type", "combo", options=_INTEL_TYPES, default="竞争对手"),
+        F("source", "情报来源", "Source", "combo", options=_INTEL_SOURCES, default="网络"),
+        F("content", "情报内容", "Content", "area", required=True),
+        F("strategy", "应对策略", "Response strategy", "area", required=True),
+    ), (NEW, SAVE),
+        create=(call("new_intelligence", "topic", "content", "strategy", source="source", intel_type="intel_type"),),
+        update=(call("edit", "@no", partial=True, subject="topic", intel_type="intel_type", source="source",
+                     content="content", strategy="strategy"),)),
     # -- 市场管理 → 线索管理 (task 13.2, R9) -------------------------------------------------------
     FormSpec("lead", "线索", "Lead", (
         F("subject", "线索主题", "Subject", required=True),
@@ -235,6 +288,72 @@ FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
                 call("set_summary", "@no", partial=True, win_loss_date="win_date", win_reason="win_reason",
                      lost_reason="lost_reason")),
         tables=(("potential", "lines"), ("evaluation", "evaluations"), ("stages", "stages"), ("links", "links"))),
+    # -- 日程管理 → 活动 (task 13.3, R15; check-in 签到 as on the phone, task 16) --------------------
+    FormSpec("activity", "活动", "Activity", (
+        F("opportunity", "源单（商机）", "Source opportunity", "choice", options="open_opportunities", key="src_no",
+          required=True, locked=True),
+        F("subject", "活动主题", "Subject", required=True),
+        F("act_type", "活动类型", "Type", "combo", options=_VISIT_TYPES, default="拜访", locked=True),
+        F("plan_start", "计划开始", "Planned start", "date"),
+        F("result", "活动结果", "Result", "area"),
+        F("place", "签到地点", "Check-in place", tab="checkin", key=""),
+        F("lat", "纬度", "Latitude", "number", tab="checkin", key=""),
+        F("lon", "经度", "Longitude", "number", tab="checkin", key=""),
+    ), (NEW, SAVE, Button("check_in", "签到", "Check in", (call("check_in", "@no", "place", "lat", "lon"),),
+                          requires=("place", "lat", "lon"))),
+        create=(call("new_activity", "opportunity", "subject", act_type="act_type", plan_start="plan_start",
+                     result="result"),),
+        update=(call("edit", "@no", partial=True, subject="subject", plan_start="plan_start", result="result"),),
+        tables=(("links", "links"),)),
+    # -- 商机管理 → 任务 (task 13.3, R18-R20; the textbook prints no menu path for 任务) --------------
+    FormSpec("task", "任务", "Task", (
+        F("opportunity", "源单（商机）", "Source opportunity", "choice", options="open_opportunities", key="src_no",
+          required=True, locked=True),
+        F("subject", "任务主题", "Subject", required=True),
+        F("plan_start", "计划开始", "Planned start", "date"),
+        F("executor", "执行人", "Executor", "choice", options="users"),
+        F("process", "处理过程", "Process note", "area", tab="process", key=""),
+        F("actual_start", "实际开始", "Actual start", "date", tab="process"),
+        F("actual_end", "实际结束", "Actual end", "date", tab="process"),
+    ), (NEW, SAVE,
+        Button("assign", "向下分配", "Assign", (call("assign_task", "@no", "executor"),), requires=("executor",)),
+        Button("process", "处理过程", "Add process note", (call("add_task_process", "@no", "process"),),
+               requires=("process",)),
+        Button("complete", "完成", "Complete", (call("complete_task", "@no", actual_start="actual_start",
+                                                     actual_end="actual_end"),),
+               requires=("actual_start", "actual_end"))),
+        create=(call("new_task", "opportunity", "subject", plan_start="plan_start"),),
+        update=(call("edit", "@no", partial=True, subject="subject", plan_start="plan_start"),),
+        tables=(("links", "links"),)),
+    # -- 商机管理 → 样品申请 (task 13.3, R22) -----------------------------------------------------------
+    FormSpec("sample", "样品申请单", "Sample request", (
+        F("opportunity", "源单（商机）", "Source opportunity", "choice", options="open_opportunities", key="src_no",
+          required=True, locked=True),
+        F("items", "样品明细", "Lines", "lines", key="@lines", required=True, hint="R740 1 48000"),
+    ), (NEW, SAVE),
+        create=(call("new_sample", "opportunity", "items"),),
+        update=(call("set_lines", "@no", "items"),),
+        tables=(("basic", "lines"), ("links", "links"))),
+    # -- 销售过程 → 价目表 (task 14.1-1, R25): 启用多级审核, 多级审核, 驳回审核, 下推 CRM销售报价单 ------
+    FormSpec("price_list", "价目表", "Price list", (
+        F("customer", "客户", "Customer", "choice", options="trading_customers", key="customer_no", required=True,
+          locked=True),
+        F("subject", "价目表名称", "Name"),
+        F("items", "价目明细", "Lines", "lines", tab="lines", key="@lines", required=True, hint="R740 2 46000"),
+        F("levels", "各级审核人", "Approvers by level", "list", tab="audit", key="audit_levels",
+          hint="lijingli, wangzong"),
+        F("target", "下推目标", "Push down to", "choice", tab="push", key="", default="quote",
+          options=(("quote", "CRM销售报价单", "quote"),)),
+    ), (NEW, SAVE, Button("audit", "审核", "Audit", (call("audit", "@no"),)),
+        Button("multi", "启用多级审核", "Start multi-level audit", (call("enable_multi_audit", "@no", "levels"),),
+               requires=("levels",)),
+        Button("approve", "多级审核", "Approve my level", (call("approve", "@no"),)),
+        Button("unaudit", "驳回审核", "Un-audit", (call("unaudit", "@no"),)),
+        Button("push_down", "下推", "Push down", (call("push_down", "@no", "target"),), requires=("target",),
+               opens="quote")),
+        create=(call("new_price_list", "customer", "items", subject="subject"),),
+        update=(call("edit", "@no", partial=True, subject="subject"), call("set_lines", "@no", "items")),
+        tables=(("lines", "lines"), ("links", "links"))),
     # -- 销售过程 → 销售报价单 (task 14.1, R21, R25-R26) -------------------------------------------
     FormSpec("quote", "CRM销售报价单", "Quote", (
         F("src_no", "源单编号", "Source document", "choice", options="open_opportunities", required=True, locked=True),
@@ -259,6 +378,23 @@ FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
         update=(call("set_contract_terms", "@no", settlement="settlement", terms="terms", when="settlement"),
                 call("set_payment_plan", "@no", "plan", when="plan")),
         tables=(("lines", "lines"), ("plan", "payment"), ("links", "links"))),
+    # -- 销售过程 → 项目管理 (task 14.2-1, R28): 项目新增, 审核, 执行, 阶段推进, 结案 -------------------
+    FormSpec("project", "项目", "Project", (
+        F("contract", "源单（销售合同）", "Source contract", "choice", options="audited_contracts", key="src_no",
+          required=True, locked=True),
+        F("subject", "项目主题", "Subject", required=True),
+        F("goal", "项目目标", "Goal", "area"),
+        F("content", "项目内容", "Content", "area"),
+        F("stages", "项目阶段", "Stages (ticked)", "list", tab="project_stages", default=_PROJECT_STAGES,
+          required=True, locked=True),
+        F("summary", "项目总结", "Project summary", "area", tab="summary"),
+    ), (NEW, SAVE, Button("audit", "审核", "Audit", (call("audit", "@no"),)),
+        Button("execute", "执行", "Execute", (call("execute_project", "@no"),)),
+        Button("advance", "阶段推进", "Next stage", (call("advance_project", "@no"),)),
+        Button("close", "结案", "Close", (call("close_project", "@no", "summary"),), requires=("summary",))),
+        create=(call("new_project", "contract", "subject", goal="goal", content="content", stages="stages"),),
+        update=(call("edit", "@no", partial=True, subject="subject", goal="goal", content="content"),),
+        tables=(("project_stages", "project_stages"), ("links", "links"))),
     # -- 服务管理 → 产品档案 (task 14.2-2, R29) ---------------------------------------------------
     FormSpec("product_archive", "产品档案", "Product archive", (
         F("customer", "客户", "Customer", "choice", options="trading_customers", key="customer_no", required=True,
@@ -272,6 +408,43 @@ FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
         create=(call("register_product_archive", "customer", "product", "qty", warranty_until="warranty_until",
                      serial_no="serial_no"),),
         tables=(("basic", "lines"),)),
+    # -- 服务管理 → 服务报价单 (task 14.2-2, R33): 审核, 下推 服务合同 ----------------------------------
+    FormSpec("service_quote", "服务报价单", "Service quote", (
+        F("customer", "客户", "Customer", "choice", options="trading_customers", key="customer_no", required=True,
+          locked=True),
+        F("subject", "报价主题", "Subject"),
+        F("level", "服务级别", "Service level", "choice", options="service_levels", required=True, locked=True),
+        F("items", "服务产品", "Service lines", "lines", tab="lines", key="@lines", required=True, hint="OPS 1 18000"),
+        F("archives", "产品档案", "Product archives covered", "list", tab="scope", required=True, locked=True,
+          hint="CPDA000001, CPDA000002"),
+        F("target", "下推目标", "Push down to", "choice", tab="push", key="", default="service_contract",
+          options=(("service_contract", "服务合同", "service contract"),)),
+    ), (NEW, SAVE, Button("audit", "审核", "Audit", (call("audit", "@no"),)),
+        Button("unaudit", "反审核", "Un-audit", (call("unaudit", "@no"),)),
+        Button("push_down", "下推", "Push down", (call("push_down", "@no", "target"),), requires=("target",),
+               opens="service_contract")),
+        create=(call("new_service_quote", "customer", "items", level="level", archives="archives", subject="subject"),),
+        update=(call("edit", "@no", partial=True, subject="subject"), call("set_lines", "@no", "items")),
+        tables=(("lines", "lines"), ("links", "links"))),
+    # -- 服务管理 → 服务合同 (task 14.2-2, R33): 服务合同－新增 or pushed down from a 服务报价单 -------------
+    FormSpec("service_contract", "服务合同", "Service contract", (
+        F("customer", "客户", "Customer", "choice", options="trading_customers", key="customer_no", required=True,
+          locked=True),
+        F("subject", "合同主题", "Subject"),
+        F("src_no", "源单编号", "Source document", locked=True),
+        F("level", "服务级别", "Service level", "choice", options="service_levels", required=True, locked=True),
+        F("amount", "合同金额", "Amount", "number", key="total", locked=True),
+        F("start", "开始日期", "Start", locked=True),
+        F("end", "结束日期", "End", locked=True),
+        F("products", "服务产品", "Products served", "list", tab="scope", required=True, locked=True, hint="R740"),
+        F("archives", "产品档案", "Product archives covered", "list", tab="scope", required=True, locked=True,
+          hint="CPDA000001"),
+    ), (NEW, SAVE, Button("audit", "审核", "Audit", (call("audit", "@no"),)),
+        Button("close", "关闭", "Close", (call("close", "@no"),))),
+        create=(call("new_service_contract", "customer", level="level", products="products", archives="archives",
+                     amount="amount", subject="subject"),),
+        update=(call("edit", "@no", partial=True, subject="subject"),),
+        tables=(("lines", "lines"), ("links", "links"))),
     # -- 服务管理 → 服务请求 (task 14.2-2, R30-R31) -----------------------------------------------
     FormSpec("service_request", "服务请求", "Service request", (
         F("customer", "客户", "Customer", "choice", options="trading_customers", key="customer_no", required=True,
@@ -303,6 +476,18 @@ FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
         Button("handle", "处理", "Handle", (call("handle_work_order", "@no", cause="cause", action="action",
                                                    parts="parts", hours="hours"),), requires=("cause", "action"))),
         tables=(("links", "links"),)),
+    # -- 客户管理 → 竞争对手 (task 12.2, R2): 新增, 保存, 审核 ----------------------------------------
+    FormSpec("competitor", "竞争对手", "Competitor", (
+        F("name", "名称", "Name", key="subject", required=True),
+        F("industry", "行业", "Industry"),
+        F("strengths", "优势", "Strengths", "area"),
+        F("weaknesses", "劣势", "Weaknesses", "area"),
+        F("strategy", "竞争策略", "Strategy", "area"),
+    ), (NEW, SAVE, Button("audit", "审核", "Audit", (call("audit", "@no"),))),
+        create=(call("add_competitor", "name", industry="industry", strengths="strengths", weaknesses="weaknesses",
+                     strategy="strategy"),),
+        update=(call("edit", "@no", partial=True, subject="name", industry="industry", strengths="strengths",
+                     weaknesses="weaknesses", strategy="strategy"),)),
     # -- 客户管理 → 客户 (task 15.1, R34) -------------------------------------------------------
     FormSpec("customer", "客户", "Customer", (
         F("name", "客户名称", "Name", required=True),
@@ -318,6 +503,15 @@ FORMS: dict[str, FormSpec] = {s.doc_type: s for s in (
         update=(call("edit_customer", "@no", partial=True, name="name", industry="industry", region="region",
                      address="address", phone="phone", source="source"),),
         source="customers"),
+    # -- 系统管理 → 业务资料 → 调查题库 (task 12.6, R5): a question with its scored options ------------
+    FormSpec("question", "调查题库", "Question bank", (
+        F("stem", "题干", "Question", "area", required=True, locked=True),
+        F("qtype", "题型", "Type", "choice", options=_QTYPES, required=True, locked=True),
+        F("options", "答题分录（选项:分值）", "Options (option:score)", "mapping", locked=True,
+          hint="很满意:5, 满意:4, 一般:3, 不满意:2, 很不满意:1"),
+    ), (NEW, SAVE),
+        create=(call("add_question", "stem", "qtype", options="options"),),
+        source="questions", loader="question"),
     # -- 系统管理 → 用户管理 (task 12, R31) ------------------------------------------------------
     FormSpec("user", "用户", "User", (
         F("login", "登录名", "Login", required=True, locked=True),
@@ -334,18 +528,26 @@ del F
 #: The navigation tree under 所有功能 → 客户关系管理: (key, 中文, English, items); an item is
 #: (target, 中文, English) where target is a form (document type) or ``report:KEY``.
 MENU = (
-    ("marketing", "市场管理", "Marketing", (("market_activity", "市场活动", "Market activities"),
+    ("marketing", "市场管理", "Marketing", (("survey", "市场调查", "Market surveys"),
+                                         ("market_activity", "市场活动", "Market activities"),
+                                         ("intelligence", "市场情报", "Market intelligence"),
+                                         ("campaign", "营销活动", "Marketing campaigns"),
                                          ("lead", "线索管理", "Leads"))),
     ("opportunities", "商机管理", "Opportunities", (("opportunity", "商业机会", "Opportunities"),
+                                                ("activity", "活动", "Activities"), ("task", "任务", "Tasks"),
+                                                ("sample", "样品申请", "Sample requests"),
                                                 ("report:funnel", "报表分析 · 销售漏斗", "Reports · sales funnel"))),
-    ("sales", "销售过程", "Sales process", (("quote", "销售报价单", "Quotes"), ("contract", "销售合同", "Sales contracts"))),
+    ("sales", "销售过程", "Sales process", (("price_list", "价目表管理", "Price lists"), ("quote", "销售报价单", "Quotes"),
+                                        ("contract", "销售合同", "Sales contracts"), ("project", "项目管理", "Projects"))),
     ("service", "服务管理", "Service", (("product_archive", "产品档案", "Product archives"),
+                                    ("service_quote", "服务报价单", "Service quotes"),
+                                    ("service_contract", "服务合同", "Service contracts"),
                                     ("service_request", "服务请求", "Service requests"),
-                                    ("work_order", "派工单", "Work orders"))),
-    ("customers", "客户管理", "Customers", (("customer", "客户", "Customers"),)),
+                                    ("work_order", "派工单", "Work orders"), ("care", "客户关怀", "Customer care"))),
+    ("customers", "客户管理", "Customers", (("customer", "客户", "Customers"), ("competitor", "竞争对手", "Competitors"))),
     ("analysis", "决策分析", "Decision analysis", (("report:win_rate", "商机分析", "Opportunity analysis"),
                                                ("report:composition", "客户分析", "Customer analysis"))),
-    ("system", "系统管理", "System", (("user", "用户管理", "Users"),
+    ("system", "系统管理", "System", (("user", "用户管理", "Users"), ("question", "业务资料 · 调查题库", "Question bank"),
                                   ("report:permissions", "权限矩阵", "Permission matrix"))),
 )
 
@@ -371,6 +573,8 @@ LIST_COLUMNS = {
     "customers": (("no", "客户编号", "Number"), ("name", "客户名称", "Name"), ("status", "状态", "Status"),
                   ("card_type", "客户卡", "Card"), ("is_trading", "交易客户", "Trading"), ("industry", "行业", "Industry"),
                   ("region", "地区", "Region")),
+    "questions": (("no", "题目编号", "Number"), ("stem", "题干", "Question"), ("qtype", "题型", "Type"),
+                  ("created_by", "创建人", "Created by")),
     "users": (("login", "登录名", "Login"), ("name", "姓名", "Name"), ("role_zh", "角色", "Role"),
               ("dept", "部门", "Department"), ("employee_code", "职员代码", "Employee code"),
               ("active", "启用", "Active")),
@@ -387,7 +591,8 @@ TEXT = {
     "no": ("编号", "No."), "rows": ("行", "rows"), "empty": ("（无数据）", "(no rows)"),
     "required": ("必填", "required"), "number": ("请输入数字", "enter a number"),
     "lines": ("每行：物料代码 数量 单价", "one line each: product qty price"),
-    "pairs": ("格式 a:1, b:2", "format a:1, b:2"), "fix": ("请更正标红的字段", "correct the fields marked in red"),
+    "pairs": ("格式 a:1, b:2", "format a:1, b:2"),
+    "answers": ("每行：题目编号: 选项（多选用 | 分隔）", "one line each: question: option (multiple: a|b)"), "fix": ("请更正标红的字段", "correct the fields marked in red"),
     "save_first": ("请先保存单据", "save the record first"), "nothing": ("没有修改", "nothing changed"),
     "done": ("成功", "done"), "cleared": ("请填写新单据", "fill in the new record"),
     "stale": ("单据已被他人修改，请刷新后重试", "the record was changed by someone else: reload and try again"),
@@ -432,7 +637,7 @@ def menu_table() -> pd.DataFrame:
     """The menu tree as rows: 所有功能 → 客户关系管理 → module → item.
 
     >>> menu_table().query("module == '服务管理'")["item"].tolist()
-    ['产品档案', '服务请求', '派工单']
+    ['产品档案', '服务报价单', '服务合同', '服务请求', '派工单', '客户关怀']
     """
     rows = [{"path": f"所有功能 → 客户关系管理 → {zh} → {izh}", "module": zh, "item": izh, "item_en": ien,
              "opens": target} for _, zh, _, items in MENU for target, izh, ien in items]

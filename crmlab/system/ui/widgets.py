@@ -171,8 +171,15 @@ def _options(app, name: str, lang: str) -> list[tuple[str, object]]:
     if name == "departments":
         f = crm.table("departments").sort_values("code")
         return [(f"{r.code} {r.name}", r.code) for r in f.itertuples()]
-    if name in ("archives", "open_opportunities"):
-        doc_type, status = ("product_archive", None) if name == "archives" else ("opportunity", "open")
+    if name == "questions":
+        f = crm.table("questions").sort_values("no")
+        return [(f"{r.no} {r.stem}", r.no) for r in f.itertuples()]
+    if name == "service_levels":
+        f = crm.table("service_levels").sort_values("code")
+        return [(f"{r.code} {r.name}", r.code) for r in f.itertuples()]
+    if name in ("archives", "open_opportunities", "audited_contracts"):
+        doc_type, status = {"archives": ("product_archive", None), "open_opportunities": ("opportunity", "open"),
+                            "audited_contracts": ("contract", "audited")}[name]
         f = app.documents(doc_type, status)
         return [(f"{r.no} {r.subject or ''} {r.customer_no or ''}".strip(), r.no) for r in f.itertuples()]
     raise KeyError(f"unknown option list {name!r}")
@@ -227,7 +234,7 @@ class FormView:
 
     # -- widgets ---------------------------------------------------------------------------------
     def _make(self, f):
-        if f.kind in ("area", "lines"):
+        if f.kind in ("area", "lines", "answers"):
             return _input(w.Textarea, rows=2 if f.kind == "area" else 3, placeholder=f.hint)
         if f.kind == "date":
             return _input(w.DatePicker)
@@ -300,7 +307,9 @@ class FormView:
                 v = _date(v)
             elif f.kind == "bool":
                 v = bool(v)
-            elif f.kind in ("text", "area", "number", "lines", "pairs", "mapping", "combo"):
+            elif f.kind == "list" and isinstance(v, (list, tuple)):
+                v = ", ".join(map(str, v))
+            elif f.kind in ("text", "area", "number", "lines", "pairs", "mapping", "combo", "list", "answers"):
                 numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
                 v = "" if v is None else (_num(v) if numeric else str(v))
             elif f.kind == "choice" and v is not None and v not in [o for _, o in widget.options]:
@@ -320,9 +329,22 @@ class FormView:
             return s or None, None
         if not s:
             return None, None
+        if f.kind == "list":                          # names or numbers, separated by commas or spaces
+            return [x for x in re.split(r"[,，;；、\s]+", s) if x], None
         try:
             if f.kind == "number":
                 return float(s), None
+            if f.kind == "answers":                   # one answer a line: "question: option" (多选: a|b)
+                out = {}
+                for row in s.splitlines():
+                    if not row.strip():
+                        continue
+                    k, sep, x = row.replace("：", ":").partition(":")
+                    if not sep or not k.strip() or not x.strip():
+                        raise ValueError(row)
+                    x = x.strip()
+                    out[k.strip()] = [y.strip() for y in x.split("|") if y.strip()] if "|" in x else x
+                return out, None
             if f.kind == "lines":
                 out = []
                 for row in s.splitlines():
@@ -346,7 +368,7 @@ class FormView:
                 pairs.append((k.strip(), float(x)))
             return (dict(pairs) if f.kind == "mapping" else pairs), None
         except ValueError:
-            return None, TEXT[{"number": "number", "lines": "lines"}.get(f.kind, "pairs")]
+            return None, TEXT[{"number": "number", "lines": "lines", "answers": "answers"}.get(f.kind, "pairs")]
 
     def values(self) -> dict:
         """The parsed field values (unparsable fields → None)."""
@@ -406,6 +428,8 @@ class FormView:
             widget.value = v
         elif f.kind == "number":
             widget.value = _num(v)
+        elif f.kind == "list" and isinstance(v, (list, tuple)):
+            widget.value = ", ".join(map(str, v))
         else:
             widget.value = "" if v is None else str(v)
 
@@ -445,6 +469,18 @@ class FormView:
             elif table == "stages":
                 f = crm.stages(self.no)[["seq", "stage", "started_at", "planned_end", "actual_end", "n_activity",
                                          "n_task", "n_quote", "n_sample"]]
+            elif table == "questions":                 # the survey's questions (问卷设计)
+                qs = crm.table("questions").set_index("no")
+                items = [q for q in (self.record.get("items") or []) if q in qs.index]
+                f = pd.DataFrame({"seq": range(1, len(items) + 1), "question": items,
+                                  "stem": [qs.loc[q, "stem"] for q in items], "qtype": [qs.loc[q, "qtype"] for q in items]})
+            elif table == "survey_summary":            # 汇总分析: counts per option
+                from .. import reports
+                f = reports.survey_summary(crm, self.no) if self.record.get("status") == "summarized" else None
+            elif table == "project_stages":            # ticked stages, the current one marked
+                stages, at = self.record.get("stages") or [], self.record.get("stage_index")
+                f = pd.DataFrame({"seq": range(1, len(stages) + 1), "stage": stages,
+                                  "current": ["●" if i == at else "" for i in range(len(stages))]})
             elif table == "evaluations":
                 f = crm.evaluations(self.no)[["round", "submitter", "evaluator", "result", "next_evaluator", "comment"]]
             else:
@@ -606,6 +642,8 @@ class ListView:
             return self.app.crm.customers()
         if s.source == "users":
             return self.app.crm.users()
+        if s.source == "questions":
+            return self.app.crm.table("questions").sort_values("no")
         return self.app.documents(s.doc_type)
 
     def frame(self) -> pd.DataFrame:
@@ -643,7 +681,8 @@ class ListView:
         if self.spec is None or self._quiet:
             return
         lang = self.app.lang
-        statuses = sorted(self.data()["status"].dropna().unique()) if self.spec.source != "users" else []
+        data = self.data()
+        statuses = sorted(data["status"].dropna().unique()) if "status" in data else []
         current = self.status.value
         self._quiet = True
         self.status.options = [(_t("all", lang), None)] + [
@@ -655,7 +694,7 @@ class ListView:
         self.table.value = frame_html(f.rename(columns=labels), lang)
         key = self._key()
         keep = self.picker.value
-        sub = "name" if "name" in f else "subject"
+        sub = "name" if "name" in f else "stem" if "stem" in f else "subject"
         opts = [(f"{r[key]} {r.get(sub) or ''}".strip(), r[key]) for r in f.to_dict("records")]
         self.picker.options = [("", None)] + opts
         self.picker.value = keep if keep in [v for _, v in opts] else None
