@@ -1,6 +1,8 @@
 """Helpers of the crmlab.system tests (imported as ``syshelpers``)."""
 import datetime as dt
 
+import pytest
+
 
 def table_counts(crm) -> dict:
     """Rows per table: a fingerprint showing that a refused action changed nothing."""
@@ -69,3 +71,15 @@ def to_signing(crm, opp, rep="zhangsan"):
     zs.new_sample(opp, [("R740", 1, 48_000)])
     zs.advance(opp, end_stage_now=True)
     return quote
+
+
+def refused(crm, exc, fn, *args, code=None, **kw):
+    """Assert that fn(*args) raises exc (with code) and changes nothing."""
+    before = fingerprint(crm)
+    with pytest.raises(exc) as info:
+        fn(*args, **kw)
+    if code is not None:
+        assert info.value.code == code, info.value.code
+    assert " / " in str(info.value)                          # English / Chinese
+    assert fingerprint(crm) == before
+    return info.value

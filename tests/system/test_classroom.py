@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from syshelpers import fingerprint, table_counts
+from syshelpers import refused, table_counts
 
 from crmlab import grading
 from crmlab.system import PermissionDenied, StaleRecord, classroom
@@ -84,17 +84,6 @@ def cls(class_url):
     crm = classroom.open_class(class_url)
     yield crm
     crm.close()
-
-
-def refused(crm, exc, fn, *args, code=None, **kw):
-    before = fingerprint(crm)
-    with pytest.raises(exc) as info:
-        fn(*args, **kw)
-    if code is not None:
-        assert info.value.code == code, info.value.code
-    assert " / " in str(info.value)
-    assert fingerprint(crm) == before
-    return info.value
 
 
 # ----------------------------------------------------------------------------- the scenario table

@@ -6,23 +6,11 @@ tested, the database fingerprint (row counts, statuses, totals) must be unchange
 import datetime as dt
 
 import pytest
-from syshelpers import fingerprint, new_opportunity, open_opportunity, to_signing
+from syshelpers import new_opportunity, open_opportunity, refused, to_signing
 
 from crmlab import opportunity as op
 from crmlab import system
 from crmlab.system import GuardFailed, IllegalTransition, PermissionDenied, ReadOnly
-
-
-def refused(crm, exc, fn, *args, code=None, **kw):
-    """Assert that fn(*args) raises exc (with code) and changes nothing."""
-    before = fingerprint(crm)
-    with pytest.raises(exc) as info:
-        fn(*args, **kw)
-    if code is not None:
-        assert info.value.code == code, info.value.code
-    assert " / " in str(info.value)                          # English / Chinese
-    assert fingerprint(crm) == before
-    return info.value
 
 
 def test_R01_only_admin_maintains_and_assigns_home_schemes(crm):
