@@ -47,7 +47,7 @@ CARDS: dict[str, dict] = {
             "decision_role": ("str", "decision_maker / buyer / influencer / user / gatekeeper"),
             "phone": ("str", "mobile phone (invented)"),
             "email": ("str", "e-mail (invented)"),
-            "birthday": ("date", "birthday, for care records"),
+            "birthday": ("date", "birthday, for care records (ages 24–62 counted on 2026-11-24, a fixed day: the file never changes with the calendar)"),
         },
     },
     "products": {

@@ -87,3 +87,28 @@ def test_dirty_rows_are_exactly_those_the_card_lists():
 def test_unknown_dataset_name_is_a_clear_error():
     with pytest.raises(KeyError, match="available"):
         datasets.load("nope")
+
+
+def test_generators_do_not_read_the_clock(tmp_path, monkeypatch):
+    """The same seed gives the same bytes whatever day it is (Faker's date helpers count from today)."""
+    import datetime as dt
+
+    import faker.providers.date_time as faker_dates
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2031, 2, 28, 23, 59, tzinfo=tz)
+
+        @classmethod
+        def today(cls):
+            return cls(2031, 2, 28, 23, 59)
+
+    from crmlab.datasets import _generate
+
+    monkeypatch.setattr(faker_dates, "datetime", Later)
+    _generate._market.cache_clear()            # draw anew under the moved clock
+    datasets.regenerate(tmp_path)
+    _generate._market.cache_clear()
+    for name in ("contacts.csv", "customers.csv", "orders.csv"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "datasets" / name).read_bytes(), name
