@@ -12,9 +12,10 @@ c.CourseDirectory.release_directory = "labs"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.mutants.toml"]
 
 # The stub leaves the answer's placeholder in place instead of raising NotImplementedError, so an
-# unsolved exercise fails its graded tests with the check's own AssertionError and a hint.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE 在此作答\n..."}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE 在此作答"
+# unsolved exercise fails its graded tests with the check's own "还没有作答 (not answered yet)".
+# `pass` rather than `...`: an untouched answer cell prints nothing (not `Ellipsis`).
+c.ClearSolutions.code_stub = {"python": "# 在此作答 (your code here)\npass"}
+c.ClearSolutions.text_stub = "在此作答 (your answer here)"
 
 # Grading: a generous per-cell limit (nbgrader's 30 s default kills honest slow cells).
 c.Execute.timeout = 120

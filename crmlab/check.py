@@ -1,20 +1,25 @@
 """Assertion helpers for graded test cells (自测断言).
 
-Every helper raises :class:`CheckFailed` (a subclass of ``AssertionError``) with a short
-bilingual message: what was checked, what was expected, what was found, and an optional hint.
-They never print and never emit warnings, because nbgrader scores a test cell 0 as soon as the
-cell writes anything to stderr.
+Every helper raises :class:`CheckFailed` (a subclass of ``AssertionError``) with a short message,
+Chinese first with an English gloss: what was checked, what was expected, what was found, and a
+hint. In a notebook the message is shown alone, without a traceback, and a test cell whose checks
+all pass prints one ✓ line. In a hidden-test cell the expected value is never shown.
+
+The helpers never emit warnings and never write to stderr, because nbgrader scores a test cell 0
+as soon as the cell writes anything there.
 
 Example
 -------
 >>> from crmlab import check
->>> check.number(0.5, 0.5, "share of revenue 收入占比")
+>>> check.number(0.5, 0.5, "收入占比 share of revenue")
 >>> try:
-...     check.number(0.4, 0.5, "share of revenue 收入占比", hint="Sort from largest to smallest.")
+...     check.number(0.4, 0.5, "收入占比 share of revenue", hint="先从大到小排序 (sort from largest first)。")
 ... except AssertionError as err:
 ...     print(err)
-✗ share of revenue 收入占比: expected 0.5, got 0.4.
-  Hint 提示: Sort from largest to smallest.
+✗ 收入占比 share of revenue
+  应为 expected: 0.5
+  实际 got:      0.4
+  提示 hint: 先从大到小排序 (sort from largest first)。
 """
 from __future__ import annotations
 
@@ -25,22 +30,99 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from . import shortcuts
+
 __all__ = [
     "CheckFailed", "fail", "true", "equal", "number", "one_of", "set_equal", "is_frame",
-    "has_columns", "frame_equal", "series_equal",
+    "has_columns", "frame_equal", "series_equal", "answered", "own_work", "reference", "ready",
 ]
 
 
 class CheckFailed(AssertionError):
     """A graded check did not pass. The message says what was expected and gives a hint."""
 
+    def _render_traceback_(self):
+        # IPython shows these lines instead of a traceback through crmlab's code.
+        return [f"\x1b[31m{line}\x1b[0m" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
+
+
+class NotReady(RuntimeError):
+    """A cell needs the result of an exercise that is not finished yet (请先完成练习)."""
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
 
 def fail(name: str, expected, got, hint: str | None = None):
-    """Raise :class:`CheckFailed` with the standard bilingual message."""
-    message = f"✗ {name}: expected {_short(expected)}, got {_short(got)}."
+    """Raise :class:`CheckFailed` with the standard message (Chinese first, English gloss).
+
+    In a hidden-test cell the expected value is replaced by "does not match the reference answer".
+    """
+    _ran()
+    lines = [f"✗ {name}"]
+    if shortcuts.in_hidden_tests():
+        lines.append("  与参考答案不一致 (does not match the reference answer)")
+    else:
+        lines.append(f"  应为 expected: {expected}")
+    lines.append(f"  实际 got:      {got}")
     if hint:
-        message += f"\n  Hint 提示: {hint}"
-    raise CheckFailed(message)
+        lines.append(f"  提示 hint: {hint}")
+    raise CheckFailed("\n".join(lines))
+
+
+def unanswered(name: str, got=None):
+    """Raise :class:`CheckFailed` saying the exercise is not answered yet (还没有作答)."""
+    _ran()
+    shown = "..." if got is Ellipsis else repr(got)
+    raise CheckFailed(f"✗ {name}\n  还没有作答 (not answered yet): 答案仍是 {shown}。"
+                      "写好答案后，先运行答题单元格，再运行本测试。\n"
+                      "  (Write your answer, run its cell, then run this test.)")
+
+
+def answered(actual, name: str):
+    """Fail with "not answered yet" when ``actual`` is still a placeholder (None, ..., empty); return it.
+
+    >>> answered([1], "list 列表")
+    [1]
+    """
+    _ran()
+    if _placeholder(actual):
+        unanswered(name, actual)
+    return actual
+
+
+def own_work(*concepts: str) -> None:
+    """Fail when an answer used the crmlab function that computes what this exercise asks.
+
+    ``concepts`` are the codes given to :func:`crmlab.shortcuts.computes`. The message names the
+    concept to compute, never the function.
+    """
+    _ran()
+    used = sorted(set(concepts) & shortcuts.called())
+    if used:
+        names = "、".join(shortcuts.label(c) for c in used)
+        raise CheckFailed(
+            f"✗ 本题要你自己计算：{names}\n"
+            "  你的答案调用了 crmlab 里直接算出这一结果的函数，本题不得分。请用 pandas 按课文的方法自己写出来。\n"
+            "  (Your answer called the crmlab function that computes this result; do it yourself, "
+            "then restart the kernel and run all cells.)")
+
+
+def reference():
+    """``with check.reference():`` — compute expected values with crmlab in a hidden test (not counted)."""
+    return shortcuts.reference()
+
+
+def ready(value, exercise: str):
+    """Stop a cell politely when it needs an exercise's result that is still missing; return ``value``.
+
+    >>> ready(3, "练习 2")
+    3
+    """
+    if _placeholder(value) or (callable(value) and getattr(value, "__crmlab_stub__", False)):
+        raise NotReady(f"⚠ 请先完成{exercise}：这个单元格要用到它的结果。\n"
+                       f"  (Finish {exercise} first: this cell uses its result.)")
+    return value
 
 
 def true(condition, name: str, hint: str | None = None) -> None:
@@ -49,7 +131,11 @@ def true(condition, name: str, hint: str | None = None) -> None:
     >>> true(1 + 1 == 2, "arithmetic 算术")
     """
     if not bool(condition):
-        fail(name, "True", condition, hint)
+        _ran()
+        lines = [f"✗ {name}", "  不符合题目要求 (does not meet the requirement)"]
+        if hint:
+            lines.append(f"  提示 hint: {hint}")
+        raise CheckFailed("\n".join(lines))
 
 
 def equal(actual, expected, name: str, hint: str | None = None) -> None:
@@ -57,8 +143,8 @@ def equal(actual, expected, name: str, hint: str | None = None) -> None:
 
     >>> equal("黄金客户", "黄金客户", "matrix cell 矩阵格")
     """
-    if actual is None and expected is not None:
-        fail(name, expected, None, hint or _NONE_HINT)
+    if _placeholder(actual) and not _placeholder(expected):
+        unanswered(name, actual)
     if type(actual) is not type(expected) and not _both_numbers(actual, expected):
         fail(name, f"{expected!r} ({type(expected).__name__})",
              f"{actual!r} ({type(actual).__name__})", hint)
@@ -72,10 +158,10 @@ def number(actual, expected: float, name: str, *, rel: float = 1e-6, abs: float 
 
     >>> number(0.333333, 1 / 3, "one third 三分之一", rel=1e-3)
     """
-    if actual is None:
-        fail(name, expected, None, hint or _NONE_HINT)
+    if _placeholder(actual):
+        unanswered(name, actual)
     if isinstance(actual, (bool, np.bool_)) or not _is_number(actual):
-        fail(name, f"a number near {expected!r}", f"{actual!r} ({type(actual).__name__})", hint)
+        fail(name, f"一个接近 {expected!r} 的数 (a number)", f"{actual!r} ({type(actual).__name__})", hint)
     value = float(actual)
     if math.isnan(value) or not math.isclose(value, float(expected), rel_tol=rel, abs_tol=abs):
         fail(name, _fmt(expected), _fmt(value), hint)
@@ -87,8 +173,10 @@ def one_of(actual, allowed: Iterable, name: str, hint: str | None = None) -> Non
     >>> one_of("20/80", ["5/80", "20/80"], "which claim 哪种说法")
     """
     allowed = list(allowed)
+    if _placeholder(actual):
+        unanswered(name, actual)
     if actual not in allowed:
-        fail(name, f"one of {allowed!r}", repr(actual), hint)
+        fail(name, f"其中之一 (one of) {allowed!r}", repr(actual), hint)
 
 
 def set_equal(actual, expected: Iterable, name: str, hint: str | None = None) -> None:
@@ -99,15 +187,16 @@ def set_equal(actual, expected: Iterable, name: str, hint: str | None = None) ->
 
     >>> set_equal({"b", "a"}, ["a", "b"], "customers 客户")
     """
-    if actual is None:
-        fail(name, "a set", None, hint or _NONE_HINT)
+    expected = set(expected)
+    if _placeholder(actual) and expected:
+        unanswered(name, actual)
     if isinstance(actual, (str, bytes)) or not isinstance(actual, Iterable):
-        fail(name, "a set (or list) of members", f"{type(actual).__name__}", hint)
-    actual, expected = set(actual), set(expected)
+        fail(name, "一个集合或列表 (a set or list)", f"{type(actual).__name__}", hint)
+    actual = set(actual)
     if actual != expected:
         missing, extra = len(expected - actual), len(actual - expected)
-        fail(name, f"{len(expected)} members", f"{len(actual)} members "
-             f"({missing} missing 缺少, {extra} not expected 多余)", hint)
+        fail(name, f"{len(expected)} 项 (members)", f"{len(actual)} 项，缺少 {missing} 项、多出 {extra} 项 "
+             f"({missing} missing, {extra} not expected)", hint)
 
 
 def is_frame(actual, name: str, hint: str | None = None) -> pd.DataFrame:
@@ -116,8 +205,10 @@ def is_frame(actual, name: str, hint: str | None = None) -> pd.DataFrame:
     >>> is_frame(pd.DataFrame({"a": [1]}), "table 表").shape
     (1, 1)
     """
+    if _placeholder(actual):
+        unanswered(name, actual)
     if not isinstance(actual, pd.DataFrame):
-        fail(name, "a pandas DataFrame", _describe(actual), hint or (_NONE_HINT if actual is None else None))
+        fail(name, "一个 DataFrame (a pandas DataFrame)", _describe(actual), hint)
     return actual
 
 
@@ -129,7 +220,7 @@ def has_columns(frame, columns: Iterable[str], name: str, hint: str | None = Non
     frame = is_frame(frame, name, hint)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        fail(name, f"columns {list(columns)!r}", f"columns {list(frame.columns)!r}", hint)
+        fail(name, f"列 (columns) {list(columns)!r}", f"列 (columns) {list(frame.columns)!r}", hint)
 
 
 def frame_equal(actual, expected: pd.DataFrame, name: str, *, rtol: float = 1e-6,
@@ -146,18 +237,18 @@ def frame_equal(actual, expected: pd.DataFrame, name: str, *, rtol: float = 1e-6
     if ignore_order:
         actual, expected = actual.sort_index(), expected.sort_index()
     if list(actual.columns) != list(expected.columns):
-        fail(name, f"columns {list(expected.columns)!r}", f"columns {list(actual.columns)!r}", hint)
+        fail(name, f"列 (columns) {list(expected.columns)!r}", f"列 (columns) {list(actual.columns)!r}", hint)
     if len(actual) != len(expected):
-        fail(name, f"{len(expected)} rows", f"{len(actual)} rows", hint)
+        fail(name, f"{len(expected)} 行 (rows)", f"{len(actual)} 行 (rows)", hint)
     if list(actual.index) != list(expected.index):
-        fail(name, f"index {_short(list(expected.index))}", f"index {_short(list(actual.index))}", hint)
+        fail(name, f"索引 (index) {_short(list(expected.index))}", f"索引 (index) {_short(list(actual.index))}", hint)
     for column in expected.columns:
         _values_match(actual[column], expected[column], f"{name} [{column}]", rtol, hint)
     if check_dtype:
         for column in expected.columns:
             if actual[column].dtype != expected[column].dtype:
-                fail(f"{name} [{column}]", f"dtype {expected[column].dtype}",
-                     f"dtype {actual[column].dtype}", hint)
+                fail(f"{name} [{column}]", f"类型 (dtype) {expected[column].dtype}",
+                     f"类型 (dtype) {actual[column].dtype}", hint)
 
 
 def series_equal(actual, expected: pd.Series, name: str, *, rtol: float = 1e-6,
@@ -167,19 +258,30 @@ def series_equal(actual, expected: pd.Series, name: str, *, rtol: float = 1e-6,
     >>> s = pd.Series([1, 2], index=["x", "y"])
     >>> series_equal(s.copy(), s, "counts 计数")
     """
+    if _placeholder(actual):
+        unanswered(name, actual)
     if not isinstance(actual, pd.Series):
-        fail(name, "a pandas Series", _describe(actual), hint or (_NONE_HINT if actual is None else None))
+        fail(name, "一个 Series (a pandas Series)", _describe(actual), hint)
     if ignore_order:
         actual, expected = actual.sort_index(), expected.sort_index()
     if len(actual) != len(expected):
-        fail(name, f"{len(expected)} values", f"{len(actual)} values", hint)
+        fail(name, f"{len(expected)} 个值 (values)", f"{len(actual)} 个值 (values)", hint)
     if list(actual.index) != list(expected.index):
-        fail(name, f"index {_short(list(expected.index))}", f"index {_short(list(actual.index))}", hint)
+        fail(name, f"索引 (index) {_short(list(expected.index))}", f"索引 (index) {_short(list(actual.index))}", hint)
     _values_match(actual, expected, name, rtol, hint)
 
 
 # --------------------------------------------------------------------------- internals
-_NONE_HINT = "Your answer is still None: did you run the cell above after writing it? 答案仍为 None，请先运行上面的单元格。"
+_NONE_HINT = "答案仍是 None：写好答案后请先运行上面的单元格 (your answer is still None: run the cell above)。"
+
+
+def _placeholder(x) -> bool:
+    """An answer left as the release gives it: None, ``...`` or an empty container."""
+    if x is None or x is Ellipsis:
+        return True
+    if isinstance(x, (set, frozenset, dict, list, tuple, str)) and len(x) == 0:
+        return True
+    return isinstance(x, (pd.DataFrame, pd.Series)) and x.empty and len(x.columns if x.ndim == 2 else x) == 0
 
 
 def _values_match(actual: pd.Series, expected: pd.Series, name: str, rtol: float, hint):
@@ -190,15 +292,16 @@ def _values_match(actual: pd.Series, expected: pd.Series, name: str, rtol: float
             try:
                 a = a.astype(float)
             except (TypeError, ValueError):
-                fail(name, "numbers", f"{actual.dtype} values", hint)
+                fail(name, "数值 (numbers)", f"{actual.dtype} 类型的值 (values)", hint)
             e = e.astype(float)
             bad = ~(np.isclose(a, e, rtol=rtol, atol=1e-9) | (np.isnan(a) & np.isnan(e)))
         else:
             bad = np.array([not _same(x, y) for x, y in zip(a, e)], dtype=bool)
     if bad.any():
         i = int(np.argmax(bad))
-        fail(name, f"{_short(e[i])} at {actual.index[i]!r}",
-             f"{_short(a[i])} ({int(bad.sum())} of {len(bad)} values differ)", hint)
+        fail(name, f"{actual.index[i]!r} 处为 {_short(e[i])} (at {actual.index[i]!r})",
+             f"{actual.index[i]!r} 处为 {_short(a[i])}；{len(bad)} 个值中有 {int(bad.sum())} 个不同 "
+             f"({int(bad.sum())} of {len(bad)} values differ)", hint)
 
 
 def _same(x, y) -> bool:
@@ -222,9 +325,62 @@ def _fmt(x) -> str:
 def _describe(x) -> str:
     if x is None:
         return "None"
-    return f"a {type(x).__name__}"
+    return f"{type(x).__name__}"
 
 
 def _short(x, limit: int = 80) -> str:
     text = str(x)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- one ✓ line per passing test cell
+_STATE = {"checks": 0, "hooked": False}
+
+
+def _ran() -> None:
+    _STATE["checks"] += 1
+
+
+def _count(func):
+    """Count a helper's use so that a passing test cell can say ✓ once."""
+    import functools
+
+    @functools.wraps(func)
+    def counted(*args, **kwargs):
+        _ran()
+        return func(*args, **kwargs)
+
+    return counted
+
+
+def _pre_run_cell(info=None) -> None:
+    _STATE["checks"] = 0
+
+
+def _post_run_cell(result) -> None:
+    if _STATE["checks"] and getattr(result, "success", False):
+        print("✓ 通过 (passed)")
+    _STATE["checks"] = 0
+
+
+def _hook_ipython() -> None:
+    """In a notebook, print one ✓ line after a cell whose checks all passed."""
+    if _STATE["hooked"]:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:       # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "events"):
+        return
+    shell.events.register("pre_run_cell", _pre_run_cell)
+    shell.events.register("post_run_cell", _post_run_cell)
+    _STATE["hooked"] = True
+
+
+for _name in ("true", "equal", "number", "one_of", "set_equal", "is_frame", "has_columns", "frame_equal",
+              "series_equal"):
+    globals()[_name] = _count(globals()[_name])
+del _name
+_hook_ipython()

@@ -3,6 +3,7 @@
     crmlab labs generate [LAB ...]     regenerate labs/ (student versions) from solutions/
     crmlab labs execute [LAB ...]      re-run solution notebooks in place (fresh outputs)
     crmlab labs check [LAB ...]        prove every graded test honest (stub, solution, wrong answers)
+    crmlab check NOTEBOOK              check one notebook as the teacher's grading will (自测; score, hints)
     crmlab grade LAB --submissions PATH [--out DIR]   grade a class: feedback + gradebook CSV
     crmlab grade LAB --from-db URL     grade the classroom role-play from the shared CRM database
     crmlab classroom start|stop|roster|dispatch|dashboard|grade   one shared CRM for a class (PostgreSQL)
@@ -52,6 +53,18 @@ def cmd_labs_check(args) -> int:
         failures += not report.ok
     print("all labs honest" if not failures else f"{failures} notebook(s) with problems")
     return 1 if failures else 0
+
+
+def cmd_check(args) -> int:
+    from . import selfcheck
+
+    try:
+        result = selfcheck.check_notebook(args.notebook, root=args.root, out=args.out)
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(selfcheck.report(result))
+    return 0 if result.points >= result.max_points else 1
 
 
 def cmd_grade(args) -> int:
@@ -120,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("labs", nargs="*", help="lab folders such as 01_concepts (default: all)")
         p.add_argument("--root", default=None, help="course root (default: found from the current folder)")
         p.set_defaults(func=func)
+
+    k = sub.add_parser("check", help="check one notebook as the teacher's grading will (自测)",
+                       description="Grade one lab notebook with the hidden tests, as `crmlab grade` would, and "
+                                   "print its score alone with the message of each failed test. Hidden-test code "
+                                   "and expected values are never shown; the notebook is not changed.")
+    k.add_argument("notebook", help="the notebook, e.g. labs/02_mining/04_identifying_customers.ipynb")
+    k.add_argument("--out", default=None, help="keep the feedback page in this folder (default: not kept)")
+    k.add_argument("--root", default=None, help="course root (default: found from the notebook's folder)")
+    k.set_defaults(func=cmd_check)
 
     g = sub.add_parser("grade", help="grade a class with nbgrader: feedback per student and a gradebook CSV",
                        description="Autograde every student's submission of one lab in parallel worker "

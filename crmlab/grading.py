@@ -540,8 +540,24 @@ def sanitize_notebook(nb, release) -> tuple[nbformat.NotebookNode, list[str]]:
                  and any(_gid(c) == g and c.source == released[g].source for c in nb.cells)]
     if untouched and len(untouched) == sum(1 for g in order if _meta(released[g]).get("solution")):
         notes.append(_note("no answer was written (every answer cell is as released)", "未作答"))
+    notes += _strip_hidden_marks(nb)
     notes += _tamper_notes(nb, release)
     return nb, notes
+
+
+def _strip_hidden_marks(nb) -> list[str]:
+    """Only the lab's test cells may carry the hidden-test mark that ``check.reference()`` trusts."""
+    from .shortcuts import HIDDEN_MARK
+
+    notes = []
+    for cell in nb.cells:
+        meta = _meta(cell)
+        is_test = meta.get("grade") and not meta.get("solution")
+        if cell.cell_type == "code" and not is_test and HIDDEN_MARK in cell.source:
+            cell.source = cell.source.replace(HIDDEN_MARK, "### (hidden-test mark removed)")
+            notes.append(_note("a cell outside the tests carried the hidden-test mark; removed — review by hand",
+                               "非测试单元格带有隐藏测试标记，已删除，请人工复核"))
+    return notes
 
 
 def _crmlab_names(release) -> set[str]:

@@ -10,11 +10,14 @@ For a graded lab to be trustworthy, each of these must hold (tests/labs runs the
 3. **stub**: the unsolved student version (hidden tests restored) scores 0 on every graded
    cell, and each one fails with an ``AssertionError`` from its own check — not a ``NameError``
    or ``NotImplementedError`` leaking from an earlier cell;
+   Its message has Chinese in it and is shown without crmlab traceback frames;
 4. **wrong answers**: each declared mutant of a solution region loses points on at least one
-   graded cell (visible or hidden).
+   graded cell (visible or hidden) — including the *shortcut* answers (``kind = "shortcut"``) that
+   call the crmlab code computing the exercise's answer.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,10 +69,12 @@ def check_solution(path: Path) -> list[str]:
 
 
 def check_stub(path: Path, root: Path) -> list[str]:
-    """Problems with the unsolved version: every graded cell must fail with an AssertionError."""
+    """Problems with the unsolved version: every graded cell must fail with an AssertionError whose
+    message a student can act on (Chinese in it, shown without crmlab traceback frames)."""
     stub = labtools.stub_notebook(_read(path), root)
-    grades = labtools.cell_grades(labtools.execute(stub, path.parent))
-    problems = []
+    executed = labtools.execute(stub, path.parent)
+    grades = labtools.cell_grades(executed)
+    problems = message_problems(executed)
     for row in grades.itertuples():
         if row.points:
             problems.append(f"{row.grade_id} gives {row.points} points to the unsolved stub")
@@ -79,9 +84,36 @@ def check_stub(path: Path, root: Path) -> list[str]:
     return problems
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def message_problems(executed) -> list[str]:
+    """Failing graded cells must say what is wrong in Chinese, without a traceback through crmlab."""
+    problems = []
+    for cell in labtools.grade_cells(executed):
+        gid = cell.metadata.nbgrader.get("grade_id")
+        for out in cell.get("outputs", []):
+            if out.output_type != "error":
+                continue
+            shown = "\n".join(out.get("traceback", []))
+            if not _CJK.search(out.evalue):
+                problems.append(f"{gid}: the failure message has no Chinese ({out.evalue[:100]!r})")
+            if "Traceback" in shown or "File " in shown or "crmlab/" in shown:
+                problems.append(f"{gid}: the failure is shown with a traceback, not the message alone "
+                                f"({out.ename})")
+    return problems
+
+
 def check_mutant(path: Path, mutant: labtools.Mutant) -> list[str]:
     """Problems with one wrong answer: it must lose points on at least one graded cell."""
     nb = labtools.apply_mutant(_read(path), mutant)
+    if mutant.kind == "shortcut":
+        # a shortcut earns nothing on its exercise: every graded cell of it scores 0
+        grades = labtools.grades_through(nb, path.parent, labtools.exercise_of(mutant.cell))
+        earned = {gid: p for gid, (p, _) in grades.items() if p}
+        if not earned:
+            return []
+        return [f"shortcut answer earns points ({mutant.cell}: {mutant.why}): {earned}"]
     if labtools.first_lost_points(nb, path.parent) is not None:
         return []
     return [f"wrong answer not caught ({mutant.cell}): {mutant.why}"]

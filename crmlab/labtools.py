@@ -22,8 +22,10 @@ Wrong answers ("mutants") are declared beside each solution notebook in ``NAME.m
 """
 from __future__ import annotations
 
+import ast
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +39,8 @@ import pandas as pd
 __all__ = [
     "find_root", "lab_names", "solution_notebooks", "release_path", "generate_labs",
     "execute_solutions", "load_config", "stub_notebook", "Mutant", "load_mutants", "apply_mutant",
-    "execute", "first_lost_points", "cell_grades", "structure_problems", "solution_cells", "grade_cells",
+    "execute", "first_lost_points", "grades_through", "cell_grades", "structure_problems", "solution_cells",
+    "grade_cells", "exercise_of", "test_cell_problems", "shortcut_coverage_problems", "MUTANT_KINDS",
 ]
 
 ASSERTION_ERRORS = {"AssertionError", "CheckFailed"}
@@ -113,12 +116,23 @@ def stub_notebook(nb, root: Path):
     return nb
 
 
+MUTANT_KINDS = ("wrong", "shortcut")
+
+
 @dataclass(frozen=True)
 class Mutant:
+    """A declared wrong answer. ``kind = "shortcut"`` marks an answer that calls the crmlab code computing
+    what the exercise asks (or reads it from a crmlab constant); it must earn nothing."""
+
     cell: str
     why: str
     old: str
     new: str
+    kind: str = "wrong"
+
+    def __post_init__(self):
+        if self.kind not in MUTANT_KINDS:
+            raise ValueError(f"mutant {self.why!r}: kind must be one of {MUTANT_KINDS}, not {self.kind!r}")
 
 
 def mutants_path(solution: Path) -> Path:
@@ -202,6 +216,29 @@ def first_lost_points(nb, cwd: Path, timeout: int = 300) -> str | None:
     return None
 
 
+def grades_through(nb, cwd: Path, exercise: str, timeout: int = 300) -> dict[str, tuple[float, float]]:
+    """Run cells in order until the last graded cell of ``exercise`` (e.g. ``"q3"``); return
+    ``{grade_id: (points, max_points)}`` for that exercise's graded cells."""
+    from nbclient import NotebookClient
+    from nbgrader.utils import determine_grade, is_grade
+
+    nb = copy.deepcopy(nb)
+    mine = [i for i, c in enumerate(nb.cells) if is_grade(c) and exercise_of(c.metadata.nbgrader["grade_id"]) == exercise]
+    if not mine:
+        raise ValueError(f"no graded cell of exercise {exercise!r}")
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3", store_widget_state=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    grades = {}
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells[: mine[-1] + 1]):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            if index in mine:
+                grades[cell.metadata.nbgrader["grade_id"]] = determine_grade(cell)
+    return grades
+
+
 def _error_of(cell) -> tuple[str, str]:
     for out in cell.get("outputs", []):
         if out.output_type == "error":
@@ -283,13 +320,72 @@ def structure_problems(nb, mutants: list[Mutant] | None = None) -> list[str]:
         problems.append(f"graded cells add up to {total:g} points, the notebook declares {declared}")
     if not any("BEGIN HIDDEN TESTS" in c.source for c in grade_cells(nb)):
         problems.append("no hidden tests: a hard-coded answer would pass every check")
+    problems += test_cell_problems(nb)
     if mutants is not None:
         covered = {m.cell for m in mutants}
         for cell in solution_cells(nb):
             gid = cell.metadata.nbgrader.get("grade_id")
             if gid not in covered:
                 problems.append(f"solution cell {gid!r} declares no wrong answer in the .mutants.toml file")
+        problems += shortcut_coverage_problems(nb, mutants)
     return problems
+
+
+_DOTTED = re.compile(r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*")
+
+
+def _test_cells(nb) -> list:
+    return [c for c in grade_cells(nb) if c.cell_type == "code" and not c.metadata.nbgrader.get("solution")]
+
+
+def _visible_part(source: str) -> str:
+    """What students see of a test cell: the source without its hidden block."""
+    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", source, flags=re.S)
+
+
+def test_cell_problems(nb) -> list[str]:
+    """Rules for graded test cells (issue: honest, helpful grading).
+
+    - tagged ``raises-exception``, so that Run All goes on past a failing test (nbval still compares
+      the outputs, and nbgrader still scores an error 0);
+    - a comment students can see never names a crmlab function (``value.rfm_scores``);
+    - ``check.true`` always carries a ``hint=``: a bare "condition not met" does not help a student.
+    """
+    problems = []
+    for cell in _test_cells(nb):
+        gid = cell.metadata.nbgrader.get("grade_id")
+        if "raises-exception" not in cell.metadata.get("tags", []):
+            problems.append(f"test cell {gid!r} lacks the 'raises-exception' tag (Run All would stop at it)")
+        for line in _visible_part(cell.source).splitlines():
+            comment = line.split("#", 1)[1] if "#" in line else ""
+            if _DOTTED.search(comment):
+                problems.append(f"test cell {gid!r}: a comment students see names code ({comment.strip()!r})")
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as err:
+            problems.append(f"test cell {gid!r} does not parse: {err}")
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "true"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"
+                    and not any(k.arg == "hint" for k in node.keywords) and len(node.args) < 3):
+                problems.append(f"test cell {gid!r}: check.true(...) without a hint (line {node.lineno})")
+    return problems
+
+
+def exercise_of(gid: str | None) -> str:
+    return (gid or "").split("-")[0]
+
+
+def shortcut_coverage_problems(nb, mutants: list[Mutant]) -> list[str]:
+    """An exercise whose tests call ``check.own_work`` declares at least one shortcut answer.
+
+    (A shortcut that reads an answer key from a crmlab constant needs no ``own_work``: the key is not
+    kept in crmlab, so such an answer is simply wrong and its mutant test proves it.)"""
+    guarded = {exercise_of(c.metadata.nbgrader.get("grade_id")) for c in _test_cells(nb) if "own_work(" in c.source}
+    declared = {exercise_of(m.cell) for m in mutants if m.kind == "shortcut"}
+    return [f"exercise {q!r} calls check.own_work but declares no shortcut answer (kind = \"shortcut\")"
+            for q in sorted(guarded - declared)]
 
 
 def copy_course(root: Path, dest: Path) -> Path:

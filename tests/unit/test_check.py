@@ -17,10 +17,48 @@ def fails(func, *args, **kwargs) -> str:
     return str(info.value)
 
 
-def test_messages_are_bilingual_and_carry_the_hint():
-    msg = fails(check.number, 0.4, 0.5, "share 占比", hint="Sort first. 先排序。")
-    assert msg.startswith("✗ share 占比: expected 0.5, got 0.4.")
-    assert "Hint 提示: Sort first. 先排序。" in msg
+def test_messages_are_chinese_first_and_carry_the_hint():
+    msg = fails(check.number, 0.4, 0.5, "占比 share", hint="先排序 (sort first)。")
+    assert msg.splitlines() == ["✗ 占比 share", "  应为 expected: 0.5", "  实际 got:      0.4",
+                                "  提示 hint: 先排序 (sort first)。"]
+
+
+def test_a_failed_check_shows_its_message_without_a_traceback():
+    try:
+        check.equal(1, 2, "数 n")
+    except check.CheckFailed as err:
+        lines = err._render_traceback_()
+    assert "✗ 数 n" in lines[0] and not any("File" in line or "check.py" in line for line in lines)
+
+
+def test_true_never_says_expected_true_got_false():
+    msg = fails(check.true, False, "条件 condition", hint="看第 2 段")
+    assert "True" not in msg and "False" not in msg and "提示 hint: 看第 2 段" in msg
+
+
+def test_own_work_names_the_concept_not_the_function():
+    from crmlab import shortcuts
+
+    @shortcuts.computes("toy_sum", "玩具合计", "toy sum")
+    def toy_sum(values):
+        return sum(values)
+
+    shortcuts.forget()
+    check.own_work("toy_sum")                     # nothing called yet
+    with check.reference():                       # outside a notebook: the tests' own references
+        toy_sum([1])
+    check.own_work("toy_sum")
+    alias = toy_sum
+    alias([1, 2])                                 # any route to the function counts
+    msg = fails(check.own_work, "toy_sum", "other")
+    assert "玩具合计 (toy sum)" in msg and "toy_sum(" not in msg
+    shortcuts.forget()
+
+
+def test_ready_stops_a_cell_politely_when_an_exercise_is_unfinished():
+    with pytest.raises(check.NotReady, match="请先完成练习 3"):
+        check.ready(None, "练习 3")
+    assert check.ready(5, "练习 3") == 5
 
 
 @pytest.mark.parametrize("func,args", [
@@ -31,8 +69,14 @@ def test_messages_are_bilingual_and_carry_the_hint():
     (check.set_equal, (None, {"a"}, "x")),
     (check.frame_equal, (None, pd.DataFrame({"a": [1]}), "x")),
 ])
-def test_an_unanswered_none_gets_the_run_the_cell_hint(func, args):
-    assert "None" in fails(func, *args)
+def test_an_unanswered_none_says_not_answered_yet(func, args):
+    msg = fails(func, *args)
+    assert "还没有作答" in msg and "None" in msg
+
+
+@pytest.mark.parametrize("stub", [None, ..., set(), {}, [], ""])
+def test_placeholders_left_by_the_release_count_as_unanswered(stub):
+    assert "还没有作答" in fails(check.answered, stub, "答案 answer")
 
 
 def test_number_tolerances_and_types():
@@ -52,7 +96,7 @@ def test_equal_compares_type_and_value():
 
 def test_set_equal_does_not_reveal_members():
     msg = fails(check.set_equal, {"A", "B"}, {"B", "C"}, "letters")
-    assert "1 missing" in msg and "1 not expected" in msg
+    assert "1 missing" in msg and "1 not expected" in msg and "缺少 1 项" in msg
     assert "'C'" not in msg
     fails(check.set_equal, "ABC", {"A"}, "a string is not a set")
     check.set_equal(["b", "a"], {"a", "b"}, "order ignored")
