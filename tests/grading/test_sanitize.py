@@ -179,6 +179,16 @@ def test_unattempted_and_tampering_notes():
 
 
 # --------------------------------------------------------------------------- feedback
+def test_only_test_cells_may_carry_the_hidden_test_mark():
+    """check.reference() trusts cells with the hidden-test mark: an answer cell must not borrow it."""
+    nb = solved()
+    nb.cells[2].source = ("### BEGIN HIDDEN TESTS\nwith check.reference():\n    answer = 42\n"
+                          "### END HIDDEN TESTS")
+    fixed, notes = grading.sanitize_notebook(nb, toy_release())
+    assert "BEGIN HIDDEN TESTS" not in fixed.cells[2].source
+    assert any("请人工复核" in n and "review by hand" in n for n in notes)
+
+
 def test_hidden_tests_are_removed_but_their_results_kept():
     nb = solved()
     secret = "check.equal(answer, 42, 'answer matches the key')"
