@@ -51,9 +51,11 @@ Example
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -81,6 +83,13 @@ SCREENS = pd.DataFrame(
     columns=["screen", "zh", "en", "textbook_group"])
 
 NOTEBOOK = Path(__file__).with_name("mobile_app.ipynb")
+#: Jupyter data folder holding the page's Voila template (``nbconvert/templates/crmlab_mobile``: Voila's lab
+#: template without its CDN links; not under ``voila/``, which would hide Voila's own data folder).
+TEMPLATES = Path(__file__).with_name("voila")
+TEMPLATE = "crmlab_mobile"
+#: JupyterLab extensions installed beside crmlab that the page does not need: in Voila they fail to load
+#: (they expect JupyterLab's file browser, notebook panel …) and fill the browser console with errors.
+NOT_LOADED = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension", "@voila-dashboards/jupyterlab-preview")
 ENV_DB, ENV_CLOCK, ENV_DEMO = "CRMLAB_DB", "CRMLAB_CLOCK", "CRMLAB_DEMO"
 #: Demo coordinates pre-filled on the check-in screen (the Shanghai office of the demo company).
 DEMO_LAT, DEMO_LON = 31.2304, 121.4737
@@ -730,10 +739,15 @@ def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
     if clock is not None:
         env[ENV_CLOCK] = clock
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    # our template (Voila's lab template without its CDN links) is found on the Jupyter data path
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES), env.get("JUPYTER_PATH", "")) if p)
     cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={int(port)}",
-           f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True", "--theme=light", *extra_args]
+           f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True", "--theme=light",
+           f"--template={TEMPLATE}", *[f"--VoilaConfiguration.extension_denylist={e}" for e in NOT_LOADED],
+           *extra_args]
     kw = {} if log is None else {"stdout": log, "stderr": subprocess.STDOUT}
-    return subprocess.Popen(cmd, env=env, cwd=str(NOTEBOOK.parent), **kw)
+    # its own session: stop() ends Voila and every kernel it started as one process group
+    return subprocess.Popen(cmd, env=env, cwd=str(NOTEBOOK.parent), start_new_session=True, **kw)
 
 
 _PROBE = "/voila/api/themes/@jupyterlab/theme-light-extension/index.css"
@@ -758,9 +772,17 @@ def wait_ready(url: str, timeout: float = 60, proc: subprocess.Popen | None = No
     raise TimeoutError(f"voila did not answer at {url} within {timeout:g} s / Voila 未在 {timeout:g} 秒内启动")
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = False, clock=None) -> int:
-    """Serve the mobile page until Ctrl-C: ``http://IP:PORT/`` (blocks; returns Voila's exit code)."""
+    """Serve the mobile page until Ctrl-C or SIGTERM: ``http://IP:PORT/`` (blocks; returns Voila's exit code).
+
+    Either signal stops Voila and every kernel it started (nothing is left serving on the port).
+    """
     proc = start(db_url, port, ip=ip, demo=demo, clock=clock)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         wait_ready(f"http://{ip}:{port}", timeout=120, proc=proc)
         print(f"crmlab mobile: http://{ip}:{port}/  (database {_served_url(db_url)}; Ctrl-C to stop / 按 Ctrl-C 停止)",
@@ -773,15 +795,29 @@ def serve(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
 
 
 def stop(proc: subprocess.Popen, timeout: float = 10) -> int:
-    """Stop a Voila process started by :func:`start`: SIGTERM (Voila then shuts its kernels down),
-    SIGKILL after ``timeout`` seconds. Returns its exit code."""
+    """Stop a Voila process started by :func:`start` and everything it started: SIGTERM to Voila (it
+    then shuts its kernels down), SIGKILL after ``timeout`` seconds, then any process left of its
+    tree or its process group. Returns Voila's exit code."""
+    import psutil
+
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
     if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return proc.wait(timeout)
+    code = proc.wait(timeout)
+    _, alive = psutil.wait_procs(family, timeout=timeout)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)            # the session start() gave Voila
+    return code
 
 
 def main(argv=None) -> int:

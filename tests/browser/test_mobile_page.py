@@ -116,8 +116,10 @@ def test_rep_day_on_a_phone(served, browser):
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     page.set_default_timeout(STEP_MS)
-    errors = []
+    errors, console, requests = [], [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
     try:
         # 1 登录界面: the demo-mode login (no password), pick 张三
         page.goto(served["url"], wait_until="domcontentloaded")
@@ -177,6 +179,10 @@ def test_rep_day_on_a_phone(served, browser):
     finally:
         context.close()
     assert not errors, errors
+    assert not console, console                    # e.g. JupyterLab extensions the page cannot load
+    # offline: every asset comes from the page's own server (no CDN)
+    outside = [u for u in requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+    assert not outside, outside
     assert time.monotonic() - t0 < 75
 
     # The database, read back through crmlab.system (a fresh connection): what the page did is stored.
