@@ -85,8 +85,11 @@ def cmd_grade(args) -> int:
         zip_format=args.zip_format, progress=not args.no_progress, cache=not args.no_cache,
         only=args.student or None, nbgrader_feedback=args.nbgrader_feedback)
     where = Path(args.out) / args.lab
+    from . import gradebook
+
+    gradebook.write(book, where, roster=args.roster)
     print(f"{args.lab}: graded {book.attrs.get('graded', 0)} submission(s), {book.attrs.get('reused', 0)} unchanged "
-          f"since the last run; gradebook {where / 'gradebook.csv'}, feedback in {where / 'feedback'}")
+          f"since the last run; gradebook {where / 'gradebook.csv'} and .xlsx, feedback in {where / 'feedback'}")
     per_student = book.groupby("student")[["total", "max"]].sum()
     for student, row in per_student.iterrows():
         print(f"  {student:24s} {row['total']:g} / {row['max']:g}")
@@ -172,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--nbgrader-feedback", default=None, metavar="DIR",
                    help="also copy the feedback into nbgrader's DIR/STUDENT/LAB/ layout for "
                         "`nbgrader release_feedback` (JupyterHub)")
+    g.add_argument("--roster", default=None, metavar="CSV",
+                   help="class list with 学号/student and 姓名/name columns (CSV in UTF-8 or GBK, or .xlsx): "
+                        "puts names in gradebook.xlsx")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-cache", action="store_true", help="regenerate the lab with nbgrader even if cached")
     g.add_argument("--root", default=None, help="course root (default: found from the current folder)")

@@ -1244,17 +1244,10 @@ def gradebook(results: dict[str, dict]) -> pd.DataFrame:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    def fmt(v):
-        if isinstance(v, float):
-            return f"{v:g}"
-        return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+    """The gradebook CSV (UTF-8 with a byte-order mark, so Excel and WPS read its Chinese)."""
+    from .gradebook import write_csv
 
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False):
-        writer.writerow(["" if (isinstance(v, float) and pd.isna(v)) else fmt(v) for v in row])
-    _atomic_write(path, buf.getvalue().encode("utf-8"))
+    write_csv(frame, path)
 
 
 # =========================================================================== the class

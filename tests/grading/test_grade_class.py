@@ -88,7 +88,7 @@ def test_one_row_per_student_and_notebook_and_per_question_columns(graded):
     grade_ids = [c.metadata.nbgrader["grade_id"] for c in solution.cells
                  if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert set(grade_ids) <= set(book.columns)
-    csv = pd.read_csv(graded.out / LAB / "gradebook.csv", keep_default_na=False)
+    csv = pd.read_csv(graded.out / LAB / "gradebook.csv", keep_default_na=False, encoding="utf-8-sig")
     assert list(csv.columns) == list(book.columns) and len(csv) == len(book)
     assert (csv["total"] == csv[[c for c in csv.columns if c not in
                                   ("student", "lab", "notebook", "total", "max", "late", "problems")]]
