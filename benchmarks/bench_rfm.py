@@ -1,7 +1,7 @@
 """Benchmark: crmlab.value.rfm_summary against lifetimes' summary_data_from_transaction_data.
 
-Both run in this process on the same generated transactions (uniform customer ids, purchase
-times to the minute over 373 days, gamma-distributed amounts; the dates are already datetime64,
+Both run in this process on the same generated transactions (uniform or skewed customer ids,
+purchase times to the minute over one or two years, gamma-distributed amounts; the dates are already datetime64,
 so date parsing is not timed). For every case the script checks that the two results are the same
 numbers (same customers in the same order; np.allclose, rtol 1e-10) and prints a Markdown table
 of the timings and the speed-up (lifetimes time / crmlab time).
@@ -24,10 +24,17 @@ import pandas as pd
 from crmlab import value
 
 
-def generate(n_rows: int, n_customers: int, seed: int = 0, string_ids: bool = False) -> pd.DataFrame:
+def generate(n_rows: int, n_customers: int, seed: int = 0, string_ids: bool = False, days: int = 373,
+             skewed: bool = False) -> pd.DataFrame:
+    """Transactions over ``days`` days; ``skewed``: a few customers buy very often (gamma purchase
+    rates, as in the course's market), else every customer is equally likely."""
     rng = np.random.default_rng(seed)
-    ids = rng.integers(0, n_customers, n_rows)
-    minutes = rng.integers(0, 373 * 24 * 60, n_rows)
+    if skewed:
+        rate = rng.gamma(0.6, 1.0, n_customers)
+        ids = rng.choice(n_customers, size=n_rows, p=rate / rate.sum())
+    else:
+        ids = rng.integers(0, n_customers, n_rows)
+    minutes = rng.integers(0, days * 24 * 60, n_rows)
     df = pd.DataFrame({
         "customer_id": np.char.add("C", ids.astype(str)).astype(object) if string_ids else ids,
         "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min"),
@@ -70,19 +77,23 @@ def main():
     parser.add_argument("--quick", action="store_true", help="100k rows only")
     args = parser.parse_args()
 
-    end = "2024-12-31"
+    # (label, rows, customers, string ids, freq, days, skewed, lifetimes repeats, crmlab repeats)
     if args.quick:
-        cases = [("int ids", 100_000, 10_000, False, "D", 3, 5)]
+        cases = [("int ids, 1 year", 100_000, 10_000, False, "D", 373, False, 3, 5)]
     else:
         cases = [
-            ("int ids", 1_000_000, 100_000, False, "D", 3, 5),
-            ("int ids", 1_000_000, 100_000, False, "W", 3, 5),
-            ("string ids", 1_000_000, 100_000, True, "D", 3, 5),
-            ("int ids", 10_000_000, 1_000_000, False, "D", 1, 3),
+            ("int ids, 1 year", 1_000_000, 100_000, False, "D", 373, False, 3, 5),
+            ("int ids, 2 years", 1_000_000, 100_000, False, "D", 730, False, 3, 5),
+            ("int ids, 2 years, skewed", 1_000_000, 100_000, False, "D", 730, True, 3, 5),
+            ("int ids, 2 years", 1_000_000, 100_000, False, "W", 730, False, 3, 5),
+            ("string ids, 2 years", 1_000_000, 100_000, True, "D", 730, False, 3, 5),
+            ("string ids, 2 years, skewed", 1_000_000, 100_000, True, "D", 730, True, 3, 5),
+            ("int ids, 2 years", 10_000_000, 1_000_000, False, "D", 730, False, 1, 3),
         ]
     rows = []
-    for label, n_rows, n_customers, string_ids, freq, lt_repeat, our_repeat in cases:
-        df = generate(n_rows, n_customers, seed=n_rows, string_ids=string_ids)
+    for label, n_rows, n_customers, string_ids, freq, days, skewed, lt_repeat, our_repeat in cases:
+        df = generate(n_rows, n_customers, seed=n_rows, string_ids=string_ids, days=days, skewed=skewed)
+        end = str((pd.Timestamp("2024-01-01") + pd.Timedelta(days=days - 1)).date())
         rows.append(run_case(label, df, freq, end, lt_repeat, our_repeat))
         del df
     import lifetimes
