@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from crmlab import opportunity as op
 
+from . import fields
 from . import lifecycle as lc
 from . import models as m
 from .engine import _bump, _card_code, _date, _need, _new, _number, _raw, _snap, _ts
@@ -55,7 +56,7 @@ def _versioned(method):
     def wrapper(self, no, *args, expected_version=None, **kw):
         if expected_version is None:
             return method(self, no, *args, **kw)
-        self._expect = (no, int(expected_version))
+        self._expect = (no, fields.version(expected_version))
         try:
             return method(self, no, *args, **kw)
         finally:
@@ -196,9 +197,11 @@ class SetupActions:
     def add_competitor(self, name: str, **fields) -> str:
         """竞争对手－新增: a competitor document (then :meth:`audit` it, R2). Extra fields (industry,
         strengths, weaknesses, strategy …) are kept on the document."""
+        data = _own_fields("competitor", fields)
+
         def fn(c):
             c.require("competitor", "save")
-            d = c.new_doc("competitor", subject=_need(name, "name", "名称"), data=fields)
+            d = c.new_doc("competitor", subject=_need(name, "name", "名称"), data=data)
             c.log("add_competitor", d, None)
             return d.no
         return self._do(fn)
@@ -355,8 +358,6 @@ class ArchiveActions:
     """The customer archive (客户档案, task 5; Kingdee 客户, task 15.1): customers, profiles,
     contacts with decision roles, credit records, card types (潜在/现有/流失)."""
 
-    _PROTECTED = ("value_score", "value_grade", "status", "is_trading", "card_type", "no", "stop_reason",
-                  "created_at", "created_by", "audited_at", "audited_by", "first_trade_date")
 
     def new_customer(self, name: str, *, kind: str = "organisation", industry=None, region=None, address=None,
                      phone=None, source=None, profile: dict | None = None) -> str:
@@ -369,35 +370,42 @@ class ArchiveActions:
 
     @_versioned
     def edit_customer(self, customer, **fields) -> None:
-        """Edit the basic data (动态管理). 客户价值 and the statuses are read-only here (R34)."""
-        bad = [k for k in fields if k in self._PROTECTED]
-        if bad:
-            raise ReadOnly("READ_ONLY_FIELD", f"{bad} change only through their actions (value: the value model, R34)",
-                           f"字段 {bad} 不能直接修改（客户价值由价值模型计算，R34）")
+        """Edit the basic data (动态管理) of a saved customer: only the fields of
+        ``lifecycle.EDITABLE_FIELDS["customer"]``; 客户价值, owner, statuses, version and trade dates
+        change only through their actions (R34)."""
+        values = _own_fields("customer", fields, m.Customer)
+        if "name" in values:
+            values["name"] = _need(values["name"], "customer name", "客户名称")
+        if "kind" in values:
+            values["kind"] = _alias(values["kind"], CUSTOMER_KINDS, "customer kind", "客户类型")
 
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu)
+            if "name" in values and values["name"] != cu.name and c.rows(m.Customer, name=values["name"]):
+                raise _duplicate_customer(values["name"])
             with c.track(cu, "edit_customer"):
-                for k, v in fields.items():
-                    if not hasattr(m.Customer, k):
-                        raise GuardFailed("UNKNOWN_FIELD", f"customers have no field {k!r}", f"客户没有字段 {k!r}")
+                for k, v in values.items():
                     setattr(cu, k, v)
         return self._do(fn)
 
     @_versioned
     def set_profile(self, customer, **fields) -> None:
-        """Level 2 of the archive: business or personal profile fields (see :class:`models.CustomerProfile`)."""
+        """Level 2 of the archive: business or personal profile fields (see :class:`models.CustomerProfile`
+        and ``lifecycle.EDITABLE_FIELDS["customer_profile"]``). Steps the customer's version."""
+        values = _own_fields("customer_profile", fields, m.CustomerProfile)
+
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu, "set_profile")
             p = c.s.get(m.CustomerProfile, cu.no) or m.CustomerProfile(customer_no=cu.no)
             c.s.add(p)
             before = _snap(p)
-            for k, v in fields.items():
-                if k == "customer_no" or not hasattr(m.CustomerProfile, k):
-                    raise GuardFailed("UNKNOWN_FIELD", f"profiles have no field {k!r}", f"客户资料没有字段 {k!r}")
-                setattr(p, k, _date(v) if k == "birth_date" else v)
+            for k, v in values.items():
+                setattr(p, k, _date(v, "birth_date", "出生日期") if k == "birth_date" else v)
+            c.touch(cu)                      # the archive changed: the customer's version steps
             c.s.flush()
             c.log("set_profile", p, before)
         return self._do(fn)
@@ -411,8 +419,10 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu, "add_contact")
+            c.touch(cu)
             ct = _new(m.Contact, customer_no=cu.no, name=_need(name, "name", "姓名"), title=title, dept=dept, phone=phone,
-                           email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday))
+                           email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday, "birthday", "生日"))
             c.s.add(ct)
             c.s.flush()
             c.log("add_contact", ct, None)
@@ -426,11 +436,13 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
-            rd = _date(report_date) or c.now.date()
-            vu = _date(valid_until) or _add_months(rd, 12)
+            c.editable(cu, "add_credit")
+            c.touch(cu)
+            rd = _date(report_date, "report_date", "报告日期") or c.now.date()
+            vu = _date(valid_until, "valid_until", "有效期") or _add_months(rd, 12)
             if vu <= rd:
                 raise GuardFailed("BAD_VALIDITY", "valid_until must be after the report date", "有效期必须晚于报告日期")
-            r = m.CreditRecord(customer_no=cu.no, credit_limit=_number(credit_limit, "credit_limit"),
+            r = m.CreditRecord(customer_no=cu.no, credit_limit=_number(credit_limit, "credit_limit", "信用额度"),
                                credit_grade=_need(credit_grade, "credit grade", "信用等级"), report_date=rd,
                                valid_until=vu, note=note, created_by=c.user.login)
             c.s.add(r)
@@ -459,6 +471,7 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "change_card", cu.owner_id, cu.dept_id)
+            c.editable(cu, "change_card")
             _card_move(c, cu, target, reason)
             return cu.card_type
         return self._do(fn)
@@ -531,7 +544,7 @@ def _new_customer(c, name, *, kind="organisation", industry=None, region=None, a
                   source=None, profile=None, owner=None, action="new_customer", checked=False) -> str:
     name = _need(name, "customer name", "客户名称")
     if not checked and c.rows(m.Customer, name=name):
-        raise GuardFailed("DUPLICATE_CUSTOMER", f"customer {name!r} is already on file", f"客户 {name!r} 已存在")
+        raise _duplicate_customer(name)
     owner = owner or c.user
     cu = _new(m.Customer, no=c.new_no("customer"), name=name, kind=kind, card_type="prospect", status="saved",
               is_trading=False, industry=industry, region=region, address=address, phone=phone, source=source,
@@ -542,6 +555,40 @@ def _new_customer(c, name, *, kind="organisation", industry=None, region=None, a
         c.s.add(m.CustomerProfile(customer_no=cu.no, **profile))
     c.log(action, cu, None)
     return cu.no
+
+
+def _duplicate_customer(name) -> GuardFailed:
+    return GuardFailed("DUPLICATE_CUSTOMER", f"a customer named {name!r} is already on file",
+                       f"客户名称已存在：{name!r}")
+
+
+def _own_fields(kind: str, fields: dict, model=None) -> dict:
+    """The fields a user may set on ``kind`` (:data:`lifecycle.EDITABLE_FIELDS`): any other key is
+    refused — ``ReadOnly`` (READ_ONLY_FIELD) for a field that exists but changes only through its
+    action, ``GuardFailed`` (UNKNOWN_FIELD) for one that does not exist."""
+    allowed = lc.editable_fields(kind)
+    what = "客户资料" if kind == "customer_profile" else lc.DOC_TYPES[kind].zh if kind in lc.DOC_TYPES else kind
+    for k in fields:
+        if k in allowed:
+            continue
+        managed = (model is not None and k in model.__table__.c) or hasattr(m.Document, k) \
+            or k in _MANAGED_DATA
+        if managed:
+            raise ReadOnly("READ_ONLY_FIELD", f"{k!r} of a {kind} changes only through its action "
+                           f"(editable: {list(allowed)}; the customer value comes from the value model, R34)",
+                           f"{what}的字段 {k!r} 不能直接修改，只能通过相应操作改变（客户价值由价值模型计算，R34）")
+        raise GuardFailed("UNKNOWN_FIELD", f"a {kind} has no editable field {k!r}; use {list(allowed)}",
+                          f"{what}没有可编辑的字段 {k!r}，可编辑：{list(allowed)}")
+    return dict(fields)
+
+
+#: Keys of a document's ``data`` that only actions write (assignees, progress, results, links).
+_MANAGED_DATA = frozenset({"executor", "follower", "handler", "items", "stage_index", "stages", "summary",
+                           "satisfaction", "opportunity", "accept_reason", "reject_reason", "accepted_at",
+                           "closed_at", "process", "actual_start", "actual_end", "archive_updated", "level",
+                           "products", "archives", "start", "end", "parts", "invalid_reason", "handled_at",
+                           "targets", "participants", "survey", "attachments", "serial_no", "required_by",
+                           "warranty_until", "last_repair", "next_repair", "hours", "cause", "action"})
 
 
 #: Columns of :meth:`ArchiveActions.import_customers`: field → accepted headers (English and the
@@ -669,13 +716,14 @@ class DocumentActions:
             d = c.doc(no)
             c.require_doc(d, "save")
             c.editable(d)
+            values = _own_fields(d.doc_type, fields)
             with c.track(d, "edit"):
                 data = dict(d.data or {})
-                for k, v in fields.items():
+                for k, v in values.items():
                     if k == "subject":
-                        d.subject = v
-                    elif hasattr(m.Document, k):
-                        raise ReadOnly("READ_ONLY_FIELD", f"{k!r} changes only through actions", f"字段 {k!r} 只能通过操作修改")
+                        d.subject = _need(v, "subject", "主题")
+                    elif k == "plan_start":
+                        data[k] = _ts(v, "plan_start", "计划开始").isoformat() if v not in (None, "") else None
                     else:
                         data[k] = _jsonish(v)
                 d.data = data
@@ -1128,9 +1176,7 @@ class OpportunityActions:
         def fn(c):
             d, o = c.opp(opp)
             c.require("opportunity", "edit", d.owner_id, d.dept_id)
-            if o.status not in ("potential", "open"):
-                raise ReadOnly("READ_ONLY", f"{d.no} is {o.status}: it cannot be edited",
-                               f"商机 {d.no} 状态为「{lc.status_label(o.status)}」，不能修改")
+            c.editable(d, action)                   # the declared rule of set_potential / add_interest / set_summary
             before_o = _raw(o)
             with c.track(d, action):
                 out = body(c, d, o)
@@ -1147,12 +1193,12 @@ class OpportunityActions:
         then it is Σ lines, R10), source, interest level (高/中/低), need description."""
         def body(c, d, o):
             if expected_close is not None:
-                o.expected_close = _date(expected_close)
+                o.expected_close = _date(expected_close, "expected_close", "预计成交日期")
             if expected_revenue is not None:
                 if c.lines(d.no):
                     raise ReadOnly("REVENUE_FROM_LINES", "expected revenue = Σ interest lines while there are lines (R10)",
                                    "已有兴趣范围明细时，预计收入 = 明细金额合计（R10）")
-                o.expected_revenue = _number(expected_revenue, "expected_revenue")
+                o.expected_revenue = _number(expected_revenue, "expected_revenue", "预计收入")
             if source is not None:
                 o.opp_source = source
             if interest is not None:
@@ -1164,6 +1210,10 @@ class OpportunityActions:
     @_versioned
     def add_interest(self, opp, product, qty: float = 1, price: float | None = None) -> float:
         """兴趣范围: add a product line; expected revenue becomes Σ line amounts (R10). Returns it."""
+        if product is None or (isinstance(product, str) and not product.strip()):
+            raise GuardFailed("PRODUCT_REQUIRED", "an interest line names a product (兴趣范围)",
+                              "兴趣范围明细必须选择物料")
+
         def body(c, d, o):
             n = len(c.lines(d.no))
             line = c.make_line(d.no, n + 1, {"product": product, "qty": qty, "price": price})
@@ -1890,11 +1940,14 @@ class ServiceActions:
         def fn(c):
             d = c.doc(request, "service_request")
             c.require("service_request", "dispatch")
-            if int(satisfaction) != satisfaction or not 1 <= satisfaction <= 5:
-                raise GuardFailed("BAD_SATISFACTION", "satisfaction is an integer 1–5", "满意度为 1–5 的整数")
+            try:
+                score = fields.integer(satisfaction, "satisfaction", "满意度", minimum=1, maximum=5)
+            except InvalidValue:
+                raise GuardFailed("BAD_SATISFACTION", f"satisfaction is an integer 1–5, got {satisfaction!r}",
+                                  f"满意度为 1–5 的整数，得到 {satisfaction!r}") from None
             with c.track(d, "close_request"):
                 c.move(d, "close")
-                d.data = {**d.data, "satisfaction": int(satisfaction), "note": note, "closed_at": c.now.isoformat()}
+                d.data = {**d.data, "satisfaction": score, "note": note, "closed_at": c.now.isoformat()}
             return d.status
         return self._do(fn)
 
