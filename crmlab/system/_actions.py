@@ -714,7 +714,7 @@ class DocumentActions:
         """Edit header fields (subject or the type's own fields) of an editable document."""
         def fn(c):
             d = c.doc(no)
-            c.require_doc(d, "save")
+            c.require_doc(d, _edit_permission(d.doc_type))
             c.editable(d)
             values = _own_fields(d.doc_type, fields)
             with c.track(d, "edit"):
@@ -758,11 +758,7 @@ class DocumentActions:
             if not levels:
                 raise GuardFailed("NO_LEVELS", "name at least one approver level", "至少指定一级审核人")
             for login in levels:
-                u = c.other_user(login)
-                from .permissions import PERMISSIONS
-                if u.role not in PERMISSIONS.get((d.doc_type, "audit"), {}):
-                    raise GuardFailed("APPROVER_CANNOT_AUDIT", f"{u.login} ({u.role}) may not audit a {d.doc_type}",
-                                      f"{u.name} 无审核 {lc.DOC_TYPES[d.doc_type].zh} 的权限")
+                _may_audit(c, c.other_user(login), d)
             with c.track(d, "enable_multi_audit"):
                 _before_audit(c, d)
                 c.move(d, "enable_multi_audit")
@@ -780,8 +776,10 @@ class DocumentActions:
                 lc.transition(d.doc_type, d.status, "approve")
             levels = d.audit_levels or []
             if d.audit_step >= len(levels) or levels[d.audit_step] != c.user.login:
-                raise PermissionDenied("NOT_APPROVER", f"level {d.audit_step + 1} is for {levels[d.audit_step]}",
-                                       f"第 {d.audit_step + 1} 级审核人是 {levels[d.audit_step]}")
+                who = levels[d.audit_step] if d.audit_step < len(levels) else "nobody"
+                raise PermissionDenied("NOT_APPROVER", f"level {d.audit_step + 1} is for {who}",
+                                       f"第 {d.audit_step + 1} 级审核人是 {who if who != 'nobody' else '（无）'}")
+            _may_audit(c, c.user, d, PermissionDenied)     # the approver still passes the rule audit enforces
             last = d.audit_step + 1 == len(levels)
             with c.track(d, "approve"):
                 if last:
@@ -853,6 +851,24 @@ class DocumentActions:
                                       f"签订合同前须先将商机 {o.no} 赢单关闭（R24）")
             return _push(c, src, tgt).no
         return self._do(fn)
+
+
+def _edit_permission(doc_type: str) -> str:
+    """The permission row that governs editing a document of ``doc_type``: ``save`` (who may create
+    it), else ``maintain`` (surveys, market activities)."""
+    from .permissions import PERMISSIONS
+    return "save" if (doc_type, "save") in PERMISSIONS else "maintain"
+
+
+def _may_audit(c, u, d, exc=GuardFailed):
+    """An approver of a multi-level audit must pass the same rule :meth:`DocumentActions.audit`
+    enforces: role and scope of ``PERMISSIONS[(type, "audit")]`` (a manager: their department)."""
+    from .permissions import allowed
+    own = d.owner_id == u.id
+    same = d.dept_id is not None and d.dept_id == u.dept_id
+    if not allowed(u.role, d.doc_type, "audit", own=own, same_dept=same):
+        raise exc("APPROVER_CANNOT_AUDIT", f"{u.login} ({u.role}) may not audit this {d.doc_type} (role or department)",
+                  f"{u.name} 无权审核该{lc.DOC_TYPES[d.doc_type].zh}（角色或部门不符）")
 
 
 def _jsonish(v):

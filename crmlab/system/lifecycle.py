@@ -146,19 +146,22 @@ class Rule(NamedTuple):
 
 
 _A = AUDITABLE
+_D = tuple(t for t in AUDITABLE if t != "customer")      # documents: multi-level audit, audit steps
 LIFECYCLE: tuple[Rule, ...] = (
     # -- the shared document lifecycle (task 14, R2, R25–R28, R33, R34) ----------------------
     Rule(tuple(DOC_TYPES), "save", "保存", ("new",), "(initial)",
          "required fields present; lines valid (qty > 0, price ≥ 0)", "number assigned; total = Σ lines"),
-    Rule(tuple(DOC_TYPES), "edit", "修改", EDITABLE_STATUSES, "(same)",
+    Rule(tuple(t for t in DOC_TYPES if t != "question"), "edit", "修改", EDITABLE_STATUSES, "(same)",
          "not audited (audited documents are read-only); owner or manager", "total = Σ lines"),
     Rule(_A, "audit", "审核", ("saved", "sent"), "audited",
          "role may audit; no multi-level audit started", "audited_by/at stamped"),
-    Rule(_A, "enable_multi_audit", "启用多级审核", ("saved",), "auditing",
-         "≥ 1 approver level, each approver may audit", "audit_step = 0"),
-    Rule(_A, "approve", "多级审核", ("auditing",), "auditing | audited",
-         "actor is the approver of the current level", "next level; the last level → audited"),
-    Rule(_A, "unaudit", "反审核 / 驳回审核", ("auditing", "audited"), "saved",
+    Rule(_D, "enable_multi_audit", "启用多级审核", ("saved",), "auditing",
+         "≥ 1 approver level, each approver may audit this document (role and department, as audit)",
+         "audit_step = 0"),
+    Rule(_D, "approve", "多级审核", ("auditing",), "auditing | audited",
+         "actor is the approver of the current level and may still audit this document", "next level; the last level → audited"),
+    Rule(("customer",), "unaudit", "反审核", ("audited",), "saved", "role may audit", "—"),
+    Rule(_D, "unaudit", "反审核 / 驳回审核", ("auditing", "audited"), "saved",
          "no document was pushed down from it (R25)", "audit steps kept in the history"),
     Rule(("contract", "service_contract", "competitor"), "close", "关闭", ("audited",), "closed",
          "—", "read-only for good"),
