@@ -407,7 +407,7 @@ class ArchiveActions:
                 setattr(p, k, _date(v, "birth_date", "出生日期") if k == "birth_date" else v)
             c.touch(cu)                      # the archive changed: the customer's version steps
             c.s.flush()
-            c.log("set_profile", p, before)
+            c.log("set_profile", p, before, doc_no=cu.no)
         return self._do(fn)
 
     @_versioned
@@ -425,7 +425,7 @@ class ArchiveActions:
                            email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday, "birthday", "生日"))
             c.s.add(ct)
             c.s.flush()
-            c.log("add_contact", ct, None)
+            c.log("add_contact", ct, None, doc_no=cu.no)
             return ct.id
         return self._do(fn)
 
@@ -447,7 +447,7 @@ class ArchiveActions:
                                valid_until=vu, note=note, created_by=c.user.login)
             c.s.add(r)
             c.s.flush()
-            c.log("add_credit", r, None)
+            c.log("add_credit", r, None, doc_no=cu.no)
             return r.id
         return self._do(fn)
 

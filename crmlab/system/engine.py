@@ -63,7 +63,7 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
@@ -253,7 +253,7 @@ class _Ctx:
 
     # -- loading -------------------------------------------------------------------------------
     def doc(self, no, doc_type: str | None = None) -> m.Document:
-        d = self.s.get(m.Document, str(no))
+        d = self.s.get(m.Document, fields.key(no))
         if d is None or (doc_type is not None and d.doc_type != doc_type):
             what = lc.DOC_TYPES[doc_type].zh if doc_type else "单据"
             raise NotFound("NO_DOCUMENT", f"no {doc_type or 'document'} numbered {no!r}", f"找不到{what} {no!r}")
@@ -264,7 +264,8 @@ class _Ctx:
         return d, self.s.get(m.Opportunity, d.no)
 
     def customer(self, no) -> m.Customer:
-        c = self.s.get(m.Customer, str(no))
+        no = fields.key(no)
+        c = self.s.get(m.Customer, no)
         if c is None:
             c = next(iter(self.rows(m.Customer, name=str(no))), None)
         if c is None:
@@ -272,7 +273,8 @@ class _Ctx:
         return c
 
     def product(self, code) -> m.Product:
-        p = self.crm._product_cache.get(str(code))
+        code = fields.key(code)
+        p = self.crm._product_cache.get(code)
         if p is not None:
             return self.s.get(m.Product, p)
         row = self.s.scalar(select(m.Product).where((m.Product.code == str(code)) | (m.Product.name == str(code))))
@@ -627,6 +629,13 @@ def _conflict(err) -> Conflict:
                     f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
 
 
+def _refused_value(err) -> InvalidValue:
+    """A value the validation layer let through and the database (or its driver) refused: still a
+    bilingual CRM error, and the action's transaction is rolled back."""
+    detail = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
+    return InvalidValue("BAD_VALUE", f"the database refused a value ({detail})", f"数据库拒绝了一个值（{detail}）")
+
+
 def _race(expect):
     no = expect[0] if expect is not None else "the record"
     return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
@@ -650,7 +659,7 @@ def _ts(value, what: str = "time", zh: str = "时间") -> dt.datetime:
 def _need(value, en: str, zh: str, code: str = "REQUIRED"):
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GuardFailed(code, f"{en} is required", f"{zh}不能为空")
-    return value.strip() if isinstance(value, str) else value
+    return fields.text(value.strip(), en, zh, None) if isinstance(value, str) else value
 
 
 #: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
@@ -845,7 +854,7 @@ class CRM:
 
     # -- users and sessions ---------------------------------------------------------------------
     def _user(self, login, session: Session | None = None) -> UserInfo:
-        login = str(login)
+        login = fields.key(login)
         u = self._users.get(login)
         if u is None:
             with (self._read() if session is None else contextlib.nullcontext(session)) as s:
@@ -947,6 +956,11 @@ class CRM:
                 except IntegrityError as err:
                     sp.rollback()
                     raise _conflict(err) from None
+                except StatementError as err:
+                    sp.rollback()
+                    if isinstance(err, DBAPIError) and not isinstance(err, DataError):
+                        raise
+                    raise _refused_value(err) from None
                 except BaseException:
                     sp.rollback()
                     raise
@@ -967,6 +981,10 @@ class CRM:
                             time.sleep(self.pause_before_commit)
             except StaleDataError:
                 raise _race(expect) from None
+            except StatementError as err:
+                if isinstance(err, DBAPIError) and not isinstance(err, DataError):
+                    raise                       # integrity (retried), operational: not the value's fault
+                raise _refused_value(err) from None
             return result
         finally:
             _ACTION.reset(token)
@@ -1085,7 +1103,7 @@ class CRM:
                 return out
             out = _snap(d)
             out.pop("data")
-            out.update(d.data or {})
+            out.update({k: v for k, v in (d.data or {}).items() if k not in out})    # the row's own fields win
             out["owner"] = s.get(m.User, d.owner_id).login
             out["status_zh"] = lc.status_label(d.status)
             if d.doc_type == "opportunity":

@@ -39,7 +39,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Te
 from .errors import InvalidValue
 
 __all__ = ["InvalidValue", "MAX_AMOUNT", "MAX_TEXT", "MAX_JSON", "date_value", "datetime_value", "number",
-           "integer", "version", "text", "check_row", "check_json"]
+           "integer", "version", "text", "key", "check_row", "check_json"]
 
 #: The largest amount, quantity or price an action accepts (a trillion; Σ lines stays finite).
 MAX_AMOUNT = 1e12
@@ -137,12 +137,13 @@ def integer(value, what: str, zh: str | None = None, *, minimum: int | None = No
 
 
 def version(value) -> int:
-    """An ``expected_version``: a whole number ≥ 1 (``BAD_VERSION`` otherwise)."""
+    """An ``expected_version``: a whole number ≥ 0 (``BAD_VERSION`` otherwise; versions start at 1,
+    so 0 is merely stale)."""
     try:
-        return integer(value, "expected_version", "版本号", minimum=1, maximum=2**31 - 1)
+        return integer(value, "expected_version", "版本号", minimum=0, maximum=2**31 - 1)
     except InvalidValue:
-        raise _bad("BAD_VERSION", f"expected_version must be a version number (1, 2, …), got {value!r}",
-                   f"版本号必须是正整数（1、2 …），得到 {value!r}") from None
+        raise _bad("BAD_VERSION", f"expected_version must be a version number (1, 2, …), got {value!r:.40}",
+                   f"版本号必须是整数（1、2 …），得到 {value!r:.40}") from None
 
 
 def text(value, what: str, zh: str, limit: int | None = MAX_TEXT) -> str:
@@ -156,6 +157,15 @@ def text(value, what: str, zh: str, limit: int | None = MAX_TEXT) -> str:
         raise _bad("TOO_LONG", f"{what} is longer than {limit} characters ({len(value)})",
                    f"{zh}超过 {limit} 个字符（{len(value)} 个）")
     return value
+
+
+def key(value) -> str:
+    """A number, code, login or name looked up in the database: text (numbers are written as
+    text), without NUL, at most 200 characters (``BAD_KEY``)."""
+    k = value if isinstance(value, str) else str(value)
+    if "\x00" in k or len(k) > 200:
+        raise _bad("BAD_KEY", f"{k[:40]!r}… is not a number, code or name", f"{k[:40]!r}… 不是有效的编号、代码或名称")
+    return k
 
 
 def check_json(value, what: str, zh: str, _depth: int = 0, _budget: list | None = None):
