@@ -151,9 +151,11 @@ class SetupActions:
 
     def save_home_scheme(self, name: str, blocks) -> int:
         """主页方案: define or change a home-page scheme (Administrator only, R1)."""
+        blocks = fields.items(blocks, "blocks", "主页区块")
+
         def fn(c):
             c.require("home_scheme", "maintain")
-            bad = [b for b in blocks if b not in HOME_BLOCKS]
+            bad = [b for b in blocks if not isinstance(b, str) or b not in HOME_BLOCKS]
             if bad or not blocks:
                 raise GuardFailed("BAD_BLOCKS", f"home blocks must be some of {HOME_BLOCKS}, got {bad or blocks}",
                                   f"主页区块必须取自 {HOME_BLOCKS}")
@@ -184,9 +186,11 @@ class SetupActions:
 
     def set_my_home(self, blocks) -> None:
         """Adjust one's own home-page display (every user, only their own, R1)."""
+        blocks = fields.items(blocks, "blocks", "主页区块")
+
         def fn(c):
             c.require("home_scheme", "own_display")
-            bad = [b for b in blocks if b not in HOME_BLOCKS]
+            bad = [b for b in blocks if not isinstance(b, str) or b not in HOME_BLOCKS]
             if bad:
                 raise GuardFailed("BAD_BLOCKS", f"unknown home blocks {bad}", f"未知的主页区块 {bad}")
             u = c.s.get(m.User, c.user.id)
@@ -229,6 +233,9 @@ class SetupActions:
             if isinstance(err, CRMError):
                 raise
             raise InvalidValue(err.code, err.en, err.zh) from err
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise InvalidValue("BAD_STAGES", f"stages are Stage objects, dicts or a DataFrame of stages ({err})",
+                               f"阶段须为 Stage 对象、字典或阶段表（{err}）") from None
 
         def fn(c):
             c.require("sales_method", "maintain")
@@ -270,10 +277,13 @@ class SetupActions:
 
     def add_service_level(self, code: str, name: str, term_months: int, content: str) -> str:
         """服务级别: code, name, period in months (服务期限 > 0), content (服务内容) (task 12.5)."""
-        if int(term_months) <= 0:
-            raise GuardFailed("BAD_TERM", "the service period must be > 0 months", "服务期限必须大于 0 个月")
+        try:
+            term = fields.integer(term_months, "term_months", "服务期限", minimum=1, maximum=1200)
+        except InvalidValue:
+            raise GuardFailed("BAD_TERM", f"the service period must be 1–1200 months, got {term_months!r}",
+                              f"服务期限必须为 1–1200 个月，得到 {term_months!r}") from None
         return self._base_row("service_level", m.ServiceLevel(code=_need(code, "code", "代码"), name=name,
-                                                              term_months=int(term_months),
+                                                              term_months=term,
                                                               content=_need(content, "content", "服务内容")))
 
     def add_expense_type(self, code: str, name: str) -> str:
@@ -326,7 +336,15 @@ class SetupActions:
         Validated by :class:`crmlab.survey.Question` (the question model of ``crmlab.survey``).
         """
         from crmlab.survey import KINGDEE_TYPES, Question as SurveyQuestion
-        q = SurveyQuestion("Q", _need(stem, "stem", "题干"), qtype, options=options or ())
+        from crmlab.survey import SurveyError
+        try:
+            q = SurveyQuestion("Q", _need(stem, "stem", "题干"), qtype, options=options or ())
+        except (SurveyError, TypeError, ValueError) as err:     # the survey model's check, as a CRM error
+            if isinstance(err, CRMError):
+                raise
+            code = getattr(err, "code", "BAD_QUESTION")
+            raise InvalidValue(code, getattr(err, "en", f"not a valid question: {err}"),
+                               getattr(err, "zh", f"题目无效：{err}")) from None
         if q.qtype not in ("single", "multiple", "true_false", "open"):
             raise GuardFailed("BAD_QTYPE", f"the Kingdee question bank has 单选/多选/判断/问答 only, not {qtype!r}",
                               f"调查题库只有 单选题/多选题/判断题/问答题，不支持 {qtype!r}")
@@ -552,7 +570,8 @@ def _new_customer(c, name, *, kind="organisation", industry=None, region=None, a
     c.s.add(cu)
     c.s.flush()
     if profile:
-        c.s.add(m.CustomerProfile(customer_no=cu.no, **profile))
+        c.s.add(m.CustomerProfile(customer_no=cu.no, **_own_fields(
+            "customer_profile", fields.mapping(profile, "profile", "客户资料"), m.CustomerProfile)))
     c.log(action, cu, None)
     return cu.no
 
@@ -750,7 +769,7 @@ class DocumentActions:
     @_versioned
     def enable_multi_audit(self, no, levels) -> str:
         """启用多级审核: name the approvers of each level (R25); saved → auditing."""
-        levels = [levels] if isinstance(levels, str) else list(levels)
+        levels = fields.items(levels, "levels", "审核级次")
 
         def fn(c):
             d = c.doc(no)
@@ -1034,6 +1053,9 @@ class MarketingActions:
         kind = lc.doc_type_code(kind)
         if kind not in ("market_activity", "campaign", "care"):
             raise GuardFailed("BAD_KIND", "kind is market_activity, campaign or care", "类型须为 市场活动/营销活动/客户关怀")
+        targets = fields.items(targets, "targets", "目标客户")
+        participants = fields.items(participants, "participants", "参与人员")
+        budget = fields.mapping(budget, "budget", "费用预算")
 
         def fn(c):
             c.require(kind, "maintain")
@@ -1091,8 +1113,9 @@ class MarketingActions:
         """市场情报－新增: topic, content, response strategy, source, type; attachments stored as SHA-256."""
         def fn(c):
             c.require("intelligence", "save")
-            files = {name: hashlib.sha256(data if isinstance(data, bytes) else str(data).encode()).hexdigest()
-                     for name, data in (attachments or {}).items()}
+            files = {fields.text(str(name), "attachment name", "附件名称", 200):
+                     hashlib.sha256(data if isinstance(data, bytes) else str(data).encode()).hexdigest()
+                     for name, data in fields.mapping(attachments, "attachments", "附件").items()}
             d = c.new_doc("intelligence", subject=_need(topic, "topic", "情报主题"),
                           data={"content": _need(content, "content", "情报内容"),
                                 "strategy": _need(strategy, "strategy", "应对策略"), "source": source,
@@ -2044,7 +2067,15 @@ class ValueActions:
         """客户价值评分选项 + 模型 + 等级: ``bands`` {dimension: [(lower bound, score), …]},
         ``weights`` {dimension: weight} (Σ = 1), ``grades`` [(grade, minimum total), …] high → low."""
         from .reports import VALUE_DIMENSIONS, check_value_model
-        check_value_model(bands, weights, grades)
+        try:
+            check_value_model(fields.mapping(bands, "bands", "评分区间"), fields.mapping(weights, "weights", "权重"),
+                              fields.items(grades, "grades", "等级", one=()))
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            if isinstance(err, CRMError):
+                raise
+            raise InvalidValue("BAD_VALUE_MODEL", f"not a value model: bands {{dimension: [(lower bound, score), …]}}, "
+                               f"weights {{dimension: weight}}, grades [(grade, minimum), …] ({err})",
+                               f"价值模型格式不正确（{err}）") from None
         _ = VALUE_DIMENSIONS
 
         def fn(c):

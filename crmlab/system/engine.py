@@ -63,7 +63,7 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
@@ -513,6 +513,7 @@ class _Ctx:
     def set_lines(self, d: m.Document, lines, kind: str = "item") -> float:
         """Replace the ``kind`` lines of a document; return Σ amount. Lines: dicts or tuples."""
         self.check_pending()
+        lines = fields.items(lines, "lines", "分录", one=(dict,))
         for old in self.lines(d.no, kind):
             self.s.delete(old)
         _bump(d)
@@ -528,8 +529,11 @@ class _Ctx:
             return _new(m.DocLine, doc_no=doc_no, kind=kind, seq=seq, product_id=line.product_id,
                              description=line.description, qty=line.qty, price=line.price, amount=line.amount,
                              due_date=line.due_date)
-        if not isinstance(line, dict):
+        if isinstance(line, (list, tuple)):
             line = dict(zip(("product", "qty", "price"), line))
+        elif not isinstance(line, dict):
+            raise InvalidValue("BAD_LINE", f"a line is (product, qty, price) or a dict, got {type(line).__name__}",
+                               f"分录应为 (物料, 数量, 单价) 或字典，得到 {type(line).__name__}")
         product = line.get("product")
         pid, desc = None, line.get("description")
         price = line.get("price")
@@ -629,6 +633,15 @@ def _conflict(err) -> Conflict:
                     f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
 
 
+def _value_fault(err) -> bool:
+    """Whether a database error is the value's fault (refused or not bindable), not a race, a lock
+    or a broken connection."""
+    if isinstance(err, DataError) or not isinstance(err, DBAPIError):
+        return True
+    msg = str(getattr(err, "orig", err)).lower()
+    return isinstance(err, ProgrammingError) and ("binding parameter" in msg or "adapt" in msg)
+
+
 def _refused_value(err) -> InvalidValue:
     """A value the validation layer let through and the database (or its driver) refused: still a
     bilingual CRM error, and the action's transaction is rolled back."""
@@ -659,7 +672,7 @@ def _ts(value, what: str = "time", zh: str = "时间") -> dt.datetime:
 def _need(value, en: str, zh: str, code: str = "REQUIRED"):
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GuardFailed(code, f"{en} is required", f"{zh}不能为空")
-    return fields.text(value.strip(), en, zh, None) if isinstance(value, str) else value
+    return fields.text(value if not isinstance(value, str) else value.strip(), en, zh, None)
 
 
 #: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
@@ -956,9 +969,9 @@ class CRM:
                 except IntegrityError as err:
                     sp.rollback()
                     raise _conflict(err) from None
-                except StatementError as err:
+                except (StatementError, OverflowError) as err:
                     sp.rollback()
-                    if isinstance(err, DBAPIError) and not isinstance(err, DataError):
+                    if isinstance(err, StatementError) and not _value_fault(err):
                         raise
                     raise _refused_value(err) from None
                 except BaseException:
@@ -982,8 +995,10 @@ class CRM:
             except StaleDataError:
                 raise _race(expect) from None
             except StatementError as err:
-                if isinstance(err, DBAPIError) and not isinstance(err, DataError):
+                if not _value_fault(err):
                     raise                       # integrity (retried), operational: not the value's fault
+                raise _refused_value(err) from None
+            except OverflowError as err:        # a number the driver cannot bind
                 raise _refused_value(err) from None
             return result
         finally:

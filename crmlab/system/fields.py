@@ -39,7 +39,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, String, Te
 from .errors import InvalidValue
 
 __all__ = ["InvalidValue", "MAX_AMOUNT", "MAX_TEXT", "MAX_JSON", "date_value", "datetime_value", "number",
-           "integer", "version", "text", "key", "check_row", "check_json"]
+           "integer", "version", "text", "key", "items", "mapping", "check_row", "check_json"]
 
 #: The largest amount, quantity or price an action accepts (a trillion; Σ lines stays finite).
 MAX_AMOUNT = 1e12
@@ -156,6 +156,27 @@ def text(value, what: str, zh: str, limit: int | None = MAX_TEXT) -> str:
     if limit is not None and len(value) > limit:
         raise _bad("TOO_LONG", f"{what} is longer than {limit} characters ({len(value)})",
                    f"{zh}超过 {limit} 个字符（{len(value)} 个）")
+    return value
+
+
+def items(value, what: str, zh: str, *, one=(str,)) -> list:
+    """A list of entries (a list or tuple; a single entry of the ``one`` types becomes a list of
+    one), else ``BAD_LIST``."""
+    if isinstance(value, one):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise _bad("BAD_LIST", f"{what} must be a list, got {type(value).__name__}",
+                   f"{zh}必须是列表，得到 {type(value).__name__}")
+    return list(value)
+
+
+def mapping(value, what: str, zh: str) -> dict:
+    """A dict (``None`` → ``{}``), else ``BAD_MAPPING``."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad("BAD_MAPPING", f"{what} must be a mapping {{name: value}}, got {type(value).__name__}",
+                   f"{zh}必须是字典（名称: 值），得到 {type(value).__name__}")
     return value
 
 
