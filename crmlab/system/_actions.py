@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from crmlab import opportunity as op
 
+from . import fields
 from . import lifecycle as lc
 from . import models as m
 from .engine import _bump, _card_code, _date, _need, _new, _number, _raw, _snap, _ts
@@ -55,7 +56,7 @@ def _versioned(method):
     def wrapper(self, no, *args, expected_version=None, **kw):
         if expected_version is None:
             return method(self, no, *args, **kw)
-        self._expect = (no, int(expected_version))
+        self._expect = (no, fields.version(expected_version))
         try:
             return method(self, no, *args, **kw)
         finally:
@@ -150,9 +151,11 @@ class SetupActions:
 
     def save_home_scheme(self, name: str, blocks) -> int:
         """主页方案: define or change a home-page scheme (Administrator only, R1)."""
+        blocks = fields.items(blocks, "blocks", "主页区块")
+
         def fn(c):
             c.require("home_scheme", "maintain")
-            bad = [b for b in blocks if b not in HOME_BLOCKS]
+            bad = [b for b in blocks if not isinstance(b, str) or b not in HOME_BLOCKS]
             if bad or not blocks:
                 raise GuardFailed("BAD_BLOCKS", f"home blocks must be some of {HOME_BLOCKS}, got {bad or blocks}",
                                   f"主页区块必须取自 {HOME_BLOCKS}")
@@ -183,9 +186,11 @@ class SetupActions:
 
     def set_my_home(self, blocks) -> None:
         """Adjust one's own home-page display (every user, only their own, R1)."""
+        blocks = fields.items(blocks, "blocks", "主页区块")
+
         def fn(c):
             c.require("home_scheme", "own_display")
-            bad = [b for b in blocks if b not in HOME_BLOCKS]
+            bad = [b for b in blocks if not isinstance(b, str) or b not in HOME_BLOCKS]
             if bad:
                 raise GuardFailed("BAD_BLOCKS", f"unknown home blocks {bad}", f"未知的主页区块 {bad}")
             u = c.s.get(m.User, c.user.id)
@@ -196,9 +201,11 @@ class SetupActions:
     def add_competitor(self, name: str, **fields) -> str:
         """竞争对手－新增: a competitor document (then :meth:`audit` it, R2). Extra fields (industry,
         strengths, weaknesses, strategy …) are kept on the document."""
+        data = _own_fields("competitor", fields)
+
         def fn(c):
             c.require("competitor", "save")
-            d = c.new_doc("competitor", subject=_need(name, "name", "名称"), data=fields)
+            d = c.new_doc("competitor", subject=_need(name, "name", "名称"), data=data)
             c.log("add_competitor", d, None)
             return d.no
         return self._do(fn)
@@ -226,6 +233,9 @@ class SetupActions:
             if isinstance(err, CRMError):
                 raise
             raise InvalidValue(err.code, err.en, err.zh) from err
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            raise InvalidValue("BAD_STAGES", f"stages are Stage objects, dicts or a DataFrame of stages ({err})",
+                               f"阶段须为 Stage 对象、字典或阶段表（{err}）") from None
 
         def fn(c):
             c.require("sales_method", "maintain")
@@ -267,10 +277,13 @@ class SetupActions:
 
     def add_service_level(self, code: str, name: str, term_months: int, content: str) -> str:
         """服务级别: code, name, period in months (服务期限 > 0), content (服务内容) (task 12.5)."""
-        if int(term_months) <= 0:
-            raise GuardFailed("BAD_TERM", "the service period must be > 0 months", "服务期限必须大于 0 个月")
+        try:
+            term = fields.integer(term_months, "term_months", "服务期限", minimum=1, maximum=1200)
+        except InvalidValue:
+            raise GuardFailed("BAD_TERM", f"the service period must be 1–1200 months, got {term_months!r}",
+                              f"服务期限必须为 1–1200 个月，得到 {term_months!r}") from None
         return self._base_row("service_level", m.ServiceLevel(code=_need(code, "code", "代码"), name=name,
-                                                              term_months=int(term_months),
+                                                              term_months=term,
                                                               content=_need(content, "content", "服务内容")))
 
     def add_expense_type(self, code: str, name: str) -> str:
@@ -323,7 +336,15 @@ class SetupActions:
         Validated by :class:`crmlab.survey.Question` (the question model of ``crmlab.survey``).
         """
         from crmlab.survey import KINGDEE_TYPES, Question as SurveyQuestion
-        q = SurveyQuestion("Q", _need(stem, "stem", "题干"), qtype, options=options or ())
+        from crmlab.survey import SurveyError
+        try:
+            q = SurveyQuestion("Q", _need(stem, "stem", "题干"), qtype, options=options or ())
+        except (SurveyError, TypeError, ValueError) as err:     # the survey model's check, as a CRM error
+            if isinstance(err, CRMError):
+                raise
+            code = getattr(err, "code", "BAD_QUESTION")
+            raise InvalidValue(code, getattr(err, "en", f"not a valid question: {err}"),
+                               getattr(err, "zh", f"题目无效：{err}")) from None
         if q.qtype not in ("single", "multiple", "true_false", "open"):
             raise GuardFailed("BAD_QTYPE", f"the Kingdee question bank has 单选/多选/判断/问答 only, not {qtype!r}",
                               f"调查题库只有 单选题/多选题/判断题/问答题，不支持 {qtype!r}")
@@ -355,8 +376,6 @@ class ArchiveActions:
     """The customer archive (客户档案, task 5; Kingdee 客户, task 15.1): customers, profiles,
     contacts with decision roles, credit records, card types (潜在/现有/流失)."""
 
-    _PROTECTED = ("value_score", "value_grade", "status", "is_trading", "card_type", "no", "stop_reason",
-                  "created_at", "created_by", "audited_at", "audited_by", "first_trade_date")
 
     def new_customer(self, name: str, *, kind: str = "organisation", industry=None, region=None, address=None,
                      phone=None, source=None, profile: dict | None = None) -> str:
@@ -369,37 +388,44 @@ class ArchiveActions:
 
     @_versioned
     def edit_customer(self, customer, **fields) -> None:
-        """Edit the basic data (动态管理). 客户价值 and the statuses are read-only here (R34)."""
-        bad = [k for k in fields if k in self._PROTECTED]
-        if bad:
-            raise ReadOnly("READ_ONLY_FIELD", f"{bad} change only through their actions (value: the value model, R34)",
-                           f"字段 {bad} 不能直接修改（客户价值由价值模型计算，R34）")
+        """Edit the basic data (动态管理) of a saved customer: only the fields of
+        ``lifecycle.EDITABLE_FIELDS["customer"]``; 客户价值, owner, statuses, version and trade dates
+        change only through their actions (R34)."""
+        values = _own_fields("customer", fields, m.Customer)
+        if "name" in values:
+            values["name"] = _need(values["name"], "customer name", "客户名称")
+        if "kind" in values:
+            values["kind"] = _alias(values["kind"], CUSTOMER_KINDS, "customer kind", "客户类型")
 
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu)
+            if "name" in values and values["name"] != cu.name and c.rows(m.Customer, name=values["name"]):
+                raise _duplicate_customer(values["name"])
             with c.track(cu, "edit_customer"):
-                for k, v in fields.items():
-                    if not hasattr(m.Customer, k):
-                        raise GuardFailed("UNKNOWN_FIELD", f"customers have no field {k!r}", f"客户没有字段 {k!r}")
+                for k, v in values.items():
                     setattr(cu, k, v)
         return self._do(fn)
 
     @_versioned
     def set_profile(self, customer, **fields) -> None:
-        """Level 2 of the archive: business or personal profile fields (see :class:`models.CustomerProfile`)."""
+        """Level 2 of the archive: business or personal profile fields (see :class:`models.CustomerProfile`
+        and ``lifecycle.EDITABLE_FIELDS["customer_profile"]``). Steps the customer's version."""
+        values = _own_fields("customer_profile", fields, m.CustomerProfile)
+
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu, "set_profile")
             p = c.s.get(m.CustomerProfile, cu.no) or m.CustomerProfile(customer_no=cu.no)
             c.s.add(p)
             before = _snap(p)
-            for k, v in fields.items():
-                if k == "customer_no" or not hasattr(m.CustomerProfile, k):
-                    raise GuardFailed("UNKNOWN_FIELD", f"profiles have no field {k!r}", f"客户资料没有字段 {k!r}")
-                setattr(p, k, _date(v) if k == "birth_date" else v)
+            for k, v in values.items():
+                setattr(p, k, _date(v, "birth_date", "出生日期") if k == "birth_date" else v)
+            c.touch(cu)                      # the archive changed: the customer's version steps
             c.s.flush()
-            c.log("set_profile", p, before)
+            c.log("set_profile", p, before, doc_no=cu.no)
         return self._do(fn)
 
     @_versioned
@@ -411,11 +437,13 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
+            c.editable(cu, "add_contact")
+            c.touch(cu)
             ct = _new(m.Contact, customer_no=cu.no, name=_need(name, "name", "姓名"), title=title, dept=dept, phone=phone,
-                           email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday))
+                           email=email, decision_role=role, is_key=bool(is_key), birthday=_date(birthday, "birthday", "生日"))
             c.s.add(ct)
             c.s.flush()
-            c.log("add_contact", ct, None)
+            c.log("add_contact", ct, None, doc_no=cu.no)
             return ct.id
         return self._do(fn)
 
@@ -426,16 +454,18 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "edit", cu.owner_id, cu.dept_id)
-            rd = _date(report_date) or c.now.date()
-            vu = _date(valid_until) or _add_months(rd, 12)
+            c.editable(cu, "add_credit")
+            c.touch(cu)
+            rd = _date(report_date, "report_date", "报告日期") or c.now.date()
+            vu = _date(valid_until, "valid_until", "有效期") or _add_months(rd, 12)
             if vu <= rd:
                 raise GuardFailed("BAD_VALIDITY", "valid_until must be after the report date", "有效期必须晚于报告日期")
-            r = m.CreditRecord(customer_no=cu.no, credit_limit=_number(credit_limit, "credit_limit"),
+            r = m.CreditRecord(customer_no=cu.no, credit_limit=_number(credit_limit, "credit_limit", "信用额度"),
                                credit_grade=_need(credit_grade, "credit grade", "信用等级"), report_date=rd,
                                valid_until=vu, note=note, created_by=c.user.login)
             c.s.add(r)
             c.s.flush()
-            c.log("add_credit", r, None)
+            c.log("add_credit", r, None, doc_no=cu.no)
             return r.id
         return self._do(fn)
 
@@ -459,6 +489,7 @@ class ArchiveActions:
         def fn(c):
             cu = c.customer(customer)
             c.require("customer", "change_card", cu.owner_id, cu.dept_id)
+            c.editable(cu, "change_card")
             _card_move(c, cu, target, reason)
             return cu.card_type
         return self._do(fn)
@@ -531,7 +562,7 @@ def _new_customer(c, name, *, kind="organisation", industry=None, region=None, a
                   source=None, profile=None, owner=None, action="new_customer", checked=False) -> str:
     name = _need(name, "customer name", "客户名称")
     if not checked and c.rows(m.Customer, name=name):
-        raise GuardFailed("DUPLICATE_CUSTOMER", f"customer {name!r} is already on file", f"客户 {name!r} 已存在")
+        raise _duplicate_customer(name)
     owner = owner or c.user
     cu = _new(m.Customer, no=c.new_no("customer"), name=name, kind=kind, card_type="prospect", status="saved",
               is_trading=False, industry=industry, region=region, address=address, phone=phone, source=source,
@@ -539,9 +570,44 @@ def _new_customer(c, name, *, kind="organisation", industry=None, region=None, a
     c.s.add(cu)
     c.s.flush()
     if profile:
-        c.s.add(m.CustomerProfile(customer_no=cu.no, **profile))
+        c.s.add(m.CustomerProfile(customer_no=cu.no, **_own_fields(
+            "customer_profile", fields.mapping(profile, "profile", "客户资料"), m.CustomerProfile)))
     c.log(action, cu, None)
     return cu.no
+
+
+def _duplicate_customer(name) -> GuardFailed:
+    return GuardFailed("DUPLICATE_CUSTOMER", f"a customer named {name!r} is already on file",
+                       f"客户名称已存在：{name!r}")
+
+
+def _own_fields(kind: str, fields: dict, model=None) -> dict:
+    """The fields a user may set on ``kind`` (:data:`lifecycle.EDITABLE_FIELDS`): any other key is
+    refused — ``ReadOnly`` (READ_ONLY_FIELD) for a field that exists but changes only through its
+    action, ``GuardFailed`` (UNKNOWN_FIELD) for one that does not exist."""
+    allowed = lc.editable_fields(kind)
+    what = "客户资料" if kind == "customer_profile" else lc.DOC_TYPES[kind].zh if kind in lc.DOC_TYPES else kind
+    for k in fields:
+        if k in allowed:
+            continue
+        managed = (model is not None and k in model.__table__.c) or hasattr(m.Document, k) \
+            or k in _MANAGED_DATA
+        if managed:
+            raise ReadOnly("READ_ONLY_FIELD", f"{k!r} of a {kind} changes only through its action "
+                           f"(editable: {list(allowed)}; the customer value comes from the value model, R34)",
+                           f"{what}的字段 {k!r} 不能直接修改，只能通过相应操作改变（客户价值由价值模型计算，R34）")
+        raise GuardFailed("UNKNOWN_FIELD", f"a {kind} has no editable field {k!r}; use {list(allowed)}",
+                          f"{what}没有可编辑的字段 {k!r}，可编辑：{list(allowed)}")
+    return dict(fields)
+
+
+#: Keys of a document's ``data`` that only actions write (assignees, progress, results, links).
+_MANAGED_DATA = frozenset({"executor", "follower", "handler", "items", "stage_index", "stages", "summary",
+                           "satisfaction", "opportunity", "accept_reason", "reject_reason", "accepted_at",
+                           "closed_at", "process", "actual_start", "actual_end", "archive_updated", "level",
+                           "products", "archives", "start", "end", "parts", "invalid_reason", "handled_at",
+                           "targets", "participants", "survey", "attachments", "serial_no", "required_by",
+                           "warranty_until", "last_repair", "next_repair", "hours", "cause", "action"})
 
 
 #: Columns of :meth:`ArchiveActions.import_customers`: field → accepted headers (English and the
@@ -667,15 +733,16 @@ class DocumentActions:
         """Edit header fields (subject or the type's own fields) of an editable document."""
         def fn(c):
             d = c.doc(no)
-            c.require_doc(d, "save")
+            c.require_doc(d, _edit_permission(d.doc_type))
             c.editable(d)
+            values = _own_fields(d.doc_type, fields)
             with c.track(d, "edit"):
                 data = dict(d.data or {})
-                for k, v in fields.items():
+                for k, v in values.items():
                     if k == "subject":
-                        d.subject = v
-                    elif hasattr(m.Document, k):
-                        raise ReadOnly("READ_ONLY_FIELD", f"{k!r} changes only through actions", f"字段 {k!r} 只能通过操作修改")
+                        d.subject = _need(v, "subject", "主题")
+                    elif k == "plan_start":
+                        data[k] = _ts(v, "plan_start", "计划开始").isoformat() if v not in (None, "") else None
                     else:
                         data[k] = _jsonish(v)
                 d.data = data
@@ -702,7 +769,7 @@ class DocumentActions:
     @_versioned
     def enable_multi_audit(self, no, levels) -> str:
         """启用多级审核: name the approvers of each level (R25); saved → auditing."""
-        levels = [levels] if isinstance(levels, str) else list(levels)
+        levels = fields.items(levels, "levels", "审核级次")
 
         def fn(c):
             d = c.doc(no)
@@ -710,11 +777,7 @@ class DocumentActions:
             if not levels:
                 raise GuardFailed("NO_LEVELS", "name at least one approver level", "至少指定一级审核人")
             for login in levels:
-                u = c.other_user(login)
-                from .permissions import PERMISSIONS
-                if u.role not in PERMISSIONS.get((d.doc_type, "audit"), {}):
-                    raise GuardFailed("APPROVER_CANNOT_AUDIT", f"{u.login} ({u.role}) may not audit a {d.doc_type}",
-                                      f"{u.name} 无审核 {lc.DOC_TYPES[d.doc_type].zh} 的权限")
+                _may_audit(c, c.other_user(login), d)
             with c.track(d, "enable_multi_audit"):
                 _before_audit(c, d)
                 c.move(d, "enable_multi_audit")
@@ -732,8 +795,10 @@ class DocumentActions:
                 lc.transition(d.doc_type, d.status, "approve")
             levels = d.audit_levels or []
             if d.audit_step >= len(levels) or levels[d.audit_step] != c.user.login:
-                raise PermissionDenied("NOT_APPROVER", f"level {d.audit_step + 1} is for {levels[d.audit_step]}",
-                                       f"第 {d.audit_step + 1} 级审核人是 {levels[d.audit_step]}")
+                who = levels[d.audit_step] if d.audit_step < len(levels) else "nobody"
+                raise PermissionDenied("NOT_APPROVER", f"level {d.audit_step + 1} is for {who}",
+                                       f"第 {d.audit_step + 1} 级审核人是 {who if who != 'nobody' else '（无）'}")
+            _may_audit(c, c.user, d, PermissionDenied)     # the approver still passes the rule audit enforces
             last = d.audit_step + 1 == len(levels)
             with c.track(d, "approve"):
                 if last:
@@ -805,6 +870,24 @@ class DocumentActions:
                                       f"签订合同前须先将商机 {o.no} 赢单关闭（R24）")
             return _push(c, src, tgt).no
         return self._do(fn)
+
+
+def _edit_permission(doc_type: str) -> str:
+    """The permission row that governs editing a document of ``doc_type``: ``save`` (who may create
+    it), else ``maintain`` (surveys, market activities)."""
+    from .permissions import PERMISSIONS
+    return "save" if (doc_type, "save") in PERMISSIONS else "maintain"
+
+
+def _may_audit(c, u, d, exc=GuardFailed):
+    """An approver of a multi-level audit must pass the same rule :meth:`DocumentActions.audit`
+    enforces: role and scope of ``PERMISSIONS[(type, "audit")]`` (a manager: their department)."""
+    from .permissions import allowed
+    own = d.owner_id == u.id
+    same = d.dept_id is not None and d.dept_id == u.dept_id
+    if not allowed(u.role, d.doc_type, "audit", own=own, same_dept=same):
+        raise exc("APPROVER_CANNOT_AUDIT", f"{u.login} ({u.role}) may not audit this {d.doc_type} (role or department)",
+                  f"{u.name} 无权审核该{lc.DOC_TYPES[d.doc_type].zh}（角色或部门不符）")
 
 
 def _jsonish(v):
@@ -970,6 +1053,9 @@ class MarketingActions:
         kind = lc.doc_type_code(kind)
         if kind not in ("market_activity", "campaign", "care"):
             raise GuardFailed("BAD_KIND", "kind is market_activity, campaign or care", "类型须为 市场活动/营销活动/客户关怀")
+        targets = fields.items(targets, "targets", "目标客户")
+        participants = fields.items(participants, "participants", "参与人员")
+        budget = fields.mapping(budget, "budget", "费用预算")
 
         def fn(c):
             c.require(kind, "maintain")
@@ -1027,8 +1113,9 @@ class MarketingActions:
         """市场情报－新增: topic, content, response strategy, source, type; attachments stored as SHA-256."""
         def fn(c):
             c.require("intelligence", "save")
-            files = {name: hashlib.sha256(data if isinstance(data, bytes) else str(data).encode()).hexdigest()
-                     for name, data in (attachments or {}).items()}
+            files = {fields.text(str(name), "attachment name", "附件名称", 200):
+                     hashlib.sha256(data if isinstance(data, bytes) else str(data).encode()).hexdigest()
+                     for name, data in fields.mapping(attachments, "attachments", "附件").items()}
             d = c.new_doc("intelligence", subject=_need(topic, "topic", "情报主题"),
                           data={"content": _need(content, "content", "情报内容"),
                                 "strategy": _need(strategy, "strategy", "应对策略"), "source": source,
@@ -1128,9 +1215,7 @@ class OpportunityActions:
         def fn(c):
             d, o = c.opp(opp)
             c.require("opportunity", "edit", d.owner_id, d.dept_id)
-            if o.status not in ("potential", "open"):
-                raise ReadOnly("READ_ONLY", f"{d.no} is {o.status}: it cannot be edited",
-                               f"商机 {d.no} 状态为「{lc.status_label(o.status)}」，不能修改")
+            c.editable(d, action)                   # the declared rule of set_potential / add_interest / set_summary
             before_o = _raw(o)
             with c.track(d, action):
                 out = body(c, d, o)
@@ -1147,12 +1232,12 @@ class OpportunityActions:
         then it is Σ lines, R10), source, interest level (高/中/低), need description."""
         def body(c, d, o):
             if expected_close is not None:
-                o.expected_close = _date(expected_close)
+                o.expected_close = _date(expected_close, "expected_close", "预计成交日期")
             if expected_revenue is not None:
                 if c.lines(d.no):
                     raise ReadOnly("REVENUE_FROM_LINES", "expected revenue = Σ interest lines while there are lines (R10)",
                                    "已有兴趣范围明细时，预计收入 = 明细金额合计（R10）")
-                o.expected_revenue = _number(expected_revenue, "expected_revenue")
+                o.expected_revenue = _number(expected_revenue, "expected_revenue", "预计收入")
             if source is not None:
                 o.opp_source = source
             if interest is not None:
@@ -1164,6 +1249,10 @@ class OpportunityActions:
     @_versioned
     def add_interest(self, opp, product, qty: float = 1, price: float | None = None) -> float:
         """兴趣范围: add a product line; expected revenue becomes Σ line amounts (R10). Returns it."""
+        if product is None or (isinstance(product, str) and not product.strip()):
+            raise GuardFailed("PRODUCT_REQUIRED", "an interest line names a product (兴趣范围)",
+                              "兴趣范围明细必须选择物料")
+
         def body(c, d, o):
             n = len(c.lines(d.no))
             line = c.make_line(d.no, n + 1, {"product": product, "qty": qty, "price": price})
@@ -1890,11 +1979,14 @@ class ServiceActions:
         def fn(c):
             d = c.doc(request, "service_request")
             c.require("service_request", "dispatch")
-            if int(satisfaction) != satisfaction or not 1 <= satisfaction <= 5:
-                raise GuardFailed("BAD_SATISFACTION", "satisfaction is an integer 1–5", "满意度为 1–5 的整数")
+            try:
+                score = fields.integer(satisfaction, "satisfaction", "满意度", minimum=1, maximum=5)
+            except InvalidValue:
+                raise GuardFailed("BAD_SATISFACTION", f"satisfaction is an integer 1–5, got {satisfaction!r}",
+                                  f"满意度为 1–5 的整数，得到 {satisfaction!r}") from None
             with c.track(d, "close_request"):
                 c.move(d, "close")
-                d.data = {**d.data, "satisfaction": int(satisfaction), "note": note, "closed_at": c.now.isoformat()}
+                d.data = {**d.data, "satisfaction": score, "note": note, "closed_at": c.now.isoformat()}
             return d.status
         return self._do(fn)
 
@@ -1975,7 +2067,15 @@ class ValueActions:
         """客户价值评分选项 + 模型 + 等级: ``bands`` {dimension: [(lower bound, score), …]},
         ``weights`` {dimension: weight} (Σ = 1), ``grades`` [(grade, minimum total), …] high → low."""
         from .reports import VALUE_DIMENSIONS, check_value_model
-        check_value_model(bands, weights, grades)
+        try:
+            check_value_model(fields.mapping(bands, "bands", "评分区间"), fields.mapping(weights, "weights", "权重"),
+                              fields.items(grades, "grades", "等级", one=()))
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            if isinstance(err, CRMError):
+                raise
+            raise InvalidValue("BAD_VALUE_MODEL", f"not a value model: bands {{dimension: [(lower bound, score), …]}}, "
+                               f"weights {{dimension: weight}}, grades [(grade, minimum), …] ({err})",
+                               f"价值模型格式不正确（{err}）") from None
         _ = VALUE_DIMENSIONS
 
         def fn(c):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from . import models as m
 from .engine import _ACTION, _ActionState, _Ctx, _keys
 from .errors import StaleRecord
+from .fields import check_row
 
 
 
@@ -460,6 +461,8 @@ class BulkStore:
         """INSERT the new rows, UPDATE the changed ones, DELETE the deleted ones, write the audit log."""
         if not (self.unwritten or self.seen or self.deleted or self.logs):
             return
+        if self.action_snap is not None:
+            self.validate_action()        # the declared column types, before any row reaches the database
         if self.action_snap is not None and self.savepoint is None:
             self.savepoint = self.conn.begin_nested()
             self.journal = {"unwritten": [], "seen": {}, "deleted": [], "logs": [], "db_version": {}}
@@ -532,8 +535,10 @@ class BulkStore:
         c = _BulkCtx(self.crm, self, user)
         try:
             if expect is not None:
-                c.check_version(*expect)
+                c.expect_version(*expect)
             result = fn(c)
+            c.check_pending()
+            self.validate_action()
             if self.indexed:
                 for obj, old in self.action_snap.values():
                     if type(obj) in self.indexed:
@@ -554,6 +559,17 @@ class BulkStore:
             self.savepoint.commit()
             self.savepoint = self.journal = None
         return result
+
+    def validate_action(self):
+        """Check the rows the running action created or changed against their declared columns
+        (:func:`crmlab.system.fields.check_row`), as the session's flush does outside a bulk block."""
+        for obj in self.action_new:
+            check_row(obj)
+        for obj, old in self.action_snap.values():
+            d = obj.__dict__
+            changed = [k for k in _keys(type(obj)) if d.get(k) != old.get(k)]
+            if changed:
+                check_row(obj, changed)
 
     def _undo(self, ids: dict):
         new = {id(o) for o in self.action_new}

@@ -11,7 +11,8 @@ helpers of :class:`CRM` (:meth:`CRM.doc`, :meth:`CRM.documents`, :meth:`CRM.line
 :meth:`CRM.links`, :meth:`CRM.audit_log`, …), which return dicts and DataFrames a grader can check.
 
 crmlab never reads the wall clock: ``crm.now`` starts at 2024-03-01 09:00 and moves only with
-:meth:`CRM.tick` / :meth:`CRM.set_clock`.
+:meth:`CRM.tick` / :meth:`CRM.set_clock`; it is saved in the database (table ``clock``), so a
+reopened database resumes its own time.
 
 Shared by every client (notebooks, the UI, the mobile page, the classroom server):
 
@@ -62,7 +63,7 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
@@ -71,7 +72,9 @@ from crmlab import opportunity as op
 from . import lifecycle as lc
 from . import models as m
 from . import permissions as perm
-from .errors import Conflict, GuardFailed, NotFound, PermissionDenied, ReadOnly, StaleRecord
+from .errors import Conflict, GuardFailed, InvalidValue, NotFound, PermissionDenied, ReadOnly, StaleRecord
+from . import fields
+from .fields import check_row
 
 __all__ = ["CRM", "Desk", "open", "DEFAULT_CLOCK", "DEFAULT_FILE"]
 
@@ -224,6 +227,7 @@ class _Track:
         self.c, self.obj, self.action = c, obj, action
 
     def __enter__(self):
+        self.c.check_pending()
         self.before = _raw(self.obj)
         self.status = getattr(self.obj, "status", None)
         return self.obj
@@ -245,10 +249,11 @@ class _Ctx:
     def __init__(self, crm: CRM, s: Session, user: UserInfo):
         self.crm, self.s, self.user, self.now = crm, s, user, crm.now
         self.logs: list[dict] = []          # audit-log rows, written in one INSERT when the action succeeds
+        self.expect: tuple | None = None    # (no, expected_version) still to check (see expect_version)
 
     # -- loading -------------------------------------------------------------------------------
     def doc(self, no, doc_type: str | None = None) -> m.Document:
-        d = self.s.get(m.Document, str(no))
+        d = self.s.get(m.Document, fields.key(no))
         if d is None or (doc_type is not None and d.doc_type != doc_type):
             what = lc.DOC_TYPES[doc_type].zh if doc_type else "单据"
             raise NotFound("NO_DOCUMENT", f"no {doc_type or 'document'} numbered {no!r}", f"找不到{what} {no!r}")
@@ -259,7 +264,8 @@ class _Ctx:
         return d, self.s.get(m.Opportunity, d.no)
 
     def customer(self, no) -> m.Customer:
-        c = self.s.get(m.Customer, str(no))
+        no = fields.key(no)
+        c = self.s.get(m.Customer, no)
         if c is None:
             c = next(iter(self.rows(m.Customer, name=str(no))), None)
         if c is None:
@@ -267,7 +273,8 @@ class _Ctx:
         return c
 
     def product(self, code) -> m.Product:
-        p = self.crm._product_cache.get(str(code))
+        code = fields.key(code)
+        p = self.crm._product_cache.get(code)
         if p is not None:
             return self.s.get(m.Product, p)
         row = self.s.scalar(select(m.Product).where((m.Product.code == str(code)) | (m.Product.name == str(code))))
@@ -300,7 +307,21 @@ class _Ctx:
     def touch(self, d):
         """A tab of document ``d`` changed (e.g. the opportunity's own tab or its stage rows): its
         version goes up (once per action)."""
+        self.check_pending()
         _bump(d)
+
+    def expect_version(self, no, expected):
+        """Optimistic locking, permission first: ``expected_version`` is checked once the action
+        passed its permission check (:meth:`require`), or before its first change, or at its end —
+        so a user who may not act on a document never learns who changed it, when, or its version."""
+        self.expect = (no, expected)
+
+    def check_pending(self):
+        """Run the optimistic-locking check the action was given (once)."""
+        if self.expect is not None:
+            no, expected = self.expect
+            self.expect = None
+            self.check_version(no, expected)
 
     def check_version(self, no, expected):
         """Optimistic locking: raise :class:`StaleRecord` unless ``no`` is still at ``expected``."""
@@ -324,6 +345,7 @@ class _Ctx:
         own = owner_id is None or owner_id == u.id
         same = dept_id is not None and dept_id == u.dept_id
         if scope == "all" or own or (scope == "dept" and same):
+            self.check_pending()
             return
         raise PermissionDenied("NOT_OWNER", f"{u.login} may not {action} a {area} owned by someone else"
                                + (" outside the department" if scope == "dept" else ""),
@@ -381,6 +403,7 @@ class _Ctx:
 
     def move(self, d, action: str, target: str | None = None) -> str:
         """Apply a declared transition to a document, customer or opportunity (and its tab)."""
+        self.check_pending()
         kind = getattr(d, "doc_type", "customer")
         new = lc.transition(kind, d.status, action, target)
         if self.s is not self.crm._bulk:
@@ -398,6 +421,7 @@ class _Ctx:
         """Audit row of ``action`` on ``obj``: ``before`` is None (created: the whole row), or its
         values before the change (a :func:`_snap` dict or a :func:`_raw` tuple): only the changed
         columns are logged; a changed document or customer steps its version (once per action)."""
+        self.check_pending()
         if type(before) is tuple:
             self._log_raw(action, obj, before, from_status, doc_no, doc_type)
             return
@@ -488,6 +512,8 @@ class _Ctx:
 
     def set_lines(self, d: m.Document, lines, kind: str = "item") -> float:
         """Replace the ``kind`` lines of a document; return Σ amount. Lines: dicts or tuples."""
+        self.check_pending()
+        lines = fields.items(lines, "lines", "分录", one=(dict,))
         for old in self.lines(d.no, kind):
             self.s.delete(old)
         _bump(d)
@@ -503,8 +529,11 @@ class _Ctx:
             return _new(m.DocLine, doc_no=doc_no, kind=kind, seq=seq, product_id=line.product_id,
                              description=line.description, qty=line.qty, price=line.price, amount=line.amount,
                              due_date=line.due_date)
-        if not isinstance(line, dict):
+        if isinstance(line, (list, tuple)):
             line = dict(zip(("product", "qty", "price"), line))
+        elif not isinstance(line, dict):
+            raise InvalidValue("BAD_LINE", f"a line is (product, qty, price) or a dict, got {type(line).__name__}",
+                               f"分录应为 (物料, 数量, 单价) 或字典，得到 {type(line).__name__}")
         product = line.get("product")
         pid, desc = None, line.get("description")
         price = line.get("price")
@@ -513,10 +542,16 @@ class _Ctx:
             pid, desc = p.id, desc or p.name
             if price is None:
                 price = p.list_price
-        qty = _number(line.get("qty", 1), "qty")
-        price = _number(price if price is not None else line.get("amount", 0), "price")
+        if pid is None and (desc is None or (isinstance(desc, str) and not desc.strip())):
+            raise GuardFailed("LINE_PRODUCT_REQUIRED", "a line needs a product (or a description)",
+                              "分录必须有物料（或说明）")
+        qty = _number(line.get("qty", 1), "qty", "数量")
+        price = _number(price if price is not None else line.get("amount", 0), "price", "单价")
         if qty <= 0:
             raise GuardFailed("BAD_QTY", f"a line needs qty > 0, got {qty}", f"数量必须大于 0，得到 {qty}")
+        if qty * price > fields.MAX_AMOUNT:
+            raise InvalidValue("BAD_NUMBER", f"a line amount (qty × price) cannot exceed {fields.MAX_AMOUNT:g}",
+                               f"分录金额（数量 × 单价）不能超过 {fields.MAX_AMOUNT:g}")
         return _new(m.DocLine, doc_no=doc_no, kind=kind, seq=seq, product_id=pid, description=desc, qty=qty, price=price,
                          amount=round(qty * price, 2), due_date=_date(line.get("due_date")))
 
@@ -524,10 +559,19 @@ class _Ctx:
         return list(self.s.scalars(select(m.DocLine).where(m.DocLine.doc_no == no, m.DocLine.kind == kind)
                                    .order_by(m.DocLine.seq)))
 
-    def editable(self, d):
-        if d.status not in lc.EDITABLE_STATUSES:
-            raise ReadOnly("READ_ONLY", f"{d.no} is {d.status}: an audited or closed document cannot be edited",
-                           f"{d.no} 状态为「{lc.status_label(d.status)}」，已审核或已关闭的单据不能修改")
+    def editable(self, d, action: str = "edit"):
+        """Raise ReadOnly unless the declared ``action`` rule (default ``edit``) of the document's or
+        customer's type allows its status (audited and closed documents are read-only)."""
+        self.check_pending()
+        kind = getattr(d, "doc_type", "customer")
+        r = lc.rule(kind, action)
+        if d.status not in r.sources:
+            allowed = ", ".join(r.sources)
+            allowed_zh = "、".join(lc.status_label(x) for x in r.sources)
+            raise ReadOnly("READ_ONLY", f"{d.no} is {d.status}: it cannot be edited ({r.action_zh} {action!r} "
+                           f"only while {allowed}; audited and closed documents are read-only)",
+                           f"{d.no} 状态为「{lc.status_label(d.status)}」，不能修改（「{r.action_zh}」仅限{allowed_zh}状态；"
+                           "已审核或已关闭的单据不能修改）")
 
 
 def _created(_session, obj):
@@ -537,14 +581,72 @@ def _created(_session, obj):
         st.created.add(id(obj))
 
 
+def _validate_flush(session, _context, _instances):
+    """Session hook: every new or changed row is checked against its declared column types and
+    limits (:mod:`crmlab.system.fields`) before it is written; a bad value raises InvalidValue."""
+    for obj in session.new:
+        check_row(obj)
+    for obj in session.dirty:
+        state = obj._sa_instance_state
+        changed = [k for k in state.committed_state if k in state.dict]
+        if changed:
+            check_row(obj, changed)
+
+
 #: How often a single action is run again when a concurrent writer took the same unique key.
 _RETRIES = 4
 
 
-def _conflict(err) -> Conflict:
+def _integrity_kind(err) -> str:
+    """``"not_null"``, ``"unique"``, ``"foreign_key"`` or ``"other"``: what the database refused."""
+    msg = str(getattr(err, "orig", err)).lower()
+    if "not null" in msg or "null value in column" in msg:
+        return "not_null"
+    if "unique" in msg or "duplicate key" in msg:
+        return "unique"
+    if "foreign key" in msg:
+        return "foreign_key"
+    return "other"
+
+
+def _integrity_error(err):
+    """The CRM error for what the database refused when running the action again will not help
+    (a missing required value, a missing referenced row), or None (a race: try again)."""
+    kind = _integrity_kind(err)
     detail = str(getattr(err, "orig", err)).splitlines()[0][:200]
+    if kind == "not_null":
+        return InvalidValue("REQUIRED", f"a required field is empty ({detail})", f"必填字段为空（{detail}）")
+    if kind == "foreign_key":
+        return NotFound("NO_REFERENCE", f"a referenced record does not exist ({detail})", f"引用的记录不存在（{detail}）")
+    return None
+
+
+def _conflict(err) -> Conflict:
+    wrong = _integrity_error(err)
+    if wrong is not None:
+        return wrong
+    detail = str(getattr(err, "orig", err)).splitlines()[0][:200]
+    if _integrity_kind(err) == "unique" and ("customers.name" in detail or "customers_name" in detail):
+        return GuardFailed("DUPLICATE_CUSTOMER", f"a customer with this name is already on file ({detail})",
+                           f"客户名称已存在（{detail}）")
     return Conflict("CONFLICT", f"another user saved the same key at the same time ({detail}): try again",
                     f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
+
+
+def _value_fault(err) -> bool:
+    """Whether a database error is the value's fault (refused or not bindable), not a race, a lock
+    or a broken connection."""
+    if isinstance(err, DataError) or not isinstance(err, DBAPIError):
+        return True
+    msg = str(getattr(err, "orig", err)).lower()
+    return isinstance(err, ProgrammingError) and ("binding parameter" in msg or "adapt" in msg)
+
+
+def _refused_value(err) -> InvalidValue:
+    """A value the validation layer let through and the database (or its driver) refused: still a
+    bilingual CRM error, and the action's transaction is rolled back."""
+    detail = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
+    return InvalidValue("BAD_VALUE", f"the database refused a value ({detail})", f"数据库拒绝了一个值（{detail}）")
 
 
 def _race(expect):
@@ -552,41 +654,25 @@ def _race(expect):
     return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
 
 
-def _number(value, what: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = float("nan")
-    if x != x or x < 0 or x in (float("inf"),):
-        raise GuardFailed("BAD_NUMBER", f"{what} must be a number ≥ 0, got {value!r}",
-                          f"{what} 必须是不小于 0 的数，得到 {value!r}")
-    return x
+def _number(value, what: str, zh: str | None = None) -> float:
+    """An amount, quantity or price: a finite number in [0, MAX_AMOUNT] (:func:`fields.number`)."""
+    return fields.number(value, what, zh)
 
 
-def _date(value) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return pd.Timestamp(value).date()
-    except (TypeError, ValueError):
-        raise GuardFailed("BAD_DATE", f"{value!r} is not a date", f"{value!r} 不是有效日期") from None
+def _date(value, what: str = "date", zh: str = "日期") -> dt.date | None:
+    """A day or None (:func:`fields.date_value`: numbers, NaN and "now" are refused)."""
+    return fields.date_value(value, what, zh)
 
 
-def _ts(value) -> dt.datetime:
-    try:
-        return pd.Timestamp(value).to_pydatetime()
-    except (TypeError, ValueError):
-        raise GuardFailed("BAD_TIME", f"{value!r} is not a date/time", f"{value!r} 不是有效的日期时间") from None
+def _ts(value, what: str = "time", zh: str = "时间") -> dt.datetime:
+    """A date/time (:func:`fields.datetime_value`)."""
+    return fields.datetime_value(value, what, zh)
 
 
 def _need(value, en: str, zh: str, code: str = "REQUIRED"):
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GuardFailed(code, f"{en} is required", f"{zh}不能为空")
-    return value.strip() if isinstance(value, str) else value
+    return fields.text(value if not isinstance(value, str) else value.strip(), en, zh, None)
 
 
 #: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
@@ -682,6 +768,7 @@ class CRM:
         self._keep: list = []               # strong references: the batch session's identity map is weak
         self._pending_log: list[dict] = []  # audit-log rows of a batch, written with one executemany
         event.listen(self._Session, "transient_to_pending", _created)
+        event.listen(self._Session, "before_flush", _validate_flush)
         event.listen(self._Session, "loaded_as_persistent", self._hold)
         event.listen(self._Session, "pending_to_persistent", self._hold)
         self.pause_before_commit = float(os.environ.get("CRMLAB_SYSTEM_PAUSE", "0") or 0)
@@ -729,24 +816,58 @@ class CRM:
 
     # -- clock ----------------------------------------------------------------------------------
     def tick(self, days: float = 0, hours: float = 0, minutes: float = 0) -> dt.datetime:
-        """Move the simulated clock forward; returns the new time."""
-        delta = dt.timedelta(days=days, hours=hours, minutes=minutes)
+        """Move the simulated clock forward; returns the new time (saved in the database)."""
+        try:
+            delta = dt.timedelta(days=fields.number(days, "days", "天数", minimum=-1e5, maximum=1e5),
+                                 hours=fields.number(hours, "hours", "小时", minimum=-1e6, maximum=1e6),
+                                 minutes=fields.number(minutes, "minutes", "分钟", minimum=-1e8, maximum=1e8))
+        except OverflowError:
+            raise InvalidValue("BAD_NUMBER", "the clock cannot move that far", "时钟不能移动这么远") from None
         if delta < dt.timedelta(0):
             raise GuardFailed("CLOCK_BACKWARDS", "the clock only moves forward", "时钟只能向前")
-        self.now = self.now + delta
-        return self.now
+        return self._move_clock(self.now + delta)
 
     def set_clock(self, when) -> dt.datetime:
-        """Set the simulated clock (not earlier than now)."""
-        t = _ts(when)
+        """Set the simulated clock (not earlier than now; saved in the database)."""
+        t = _ts(when, "clock", "时钟")
         if t < self.now:
             raise GuardFailed("CLOCK_BACKWARDS", "the clock only moves forward", "时钟只能向前")
+        return self._move_clock(t)
+
+    def _move_clock(self, t: dt.datetime) -> dt.datetime:
+        """The one place that moves the clock: the ``clock`` row (id 1) and ``self.now`` together."""
+        t = t.replace(microsecond=0) if t.microsecond else t
+        if t.year > 2200:
+            raise InvalidValue("BAD_TIME", "the clock cannot go beyond the year 2200", "时钟不能超过 2200 年")
+        row = {"id": 1, "now": t}
+        stmt = m.Clock.__table__.update().where(m.Clock.__table__.c.id == 1).values(now=t)
+        if self._bulk is not None:
+            con = self._bulk.conn
+            if con.execute(stmt).rowcount == 0:
+                con.execute(insert(m.Clock.__table__).values(**row))
+        elif self._batch is not None:
+            if self._batch.execute(stmt).rowcount == 0:
+                self._batch.execute(insert(m.Clock.__table__).values(**row))
+        else:
+            with self._writer.begin() as con:
+                if con.execute(stmt).rowcount == 0:
+                    con.execute(insert(m.Clock.__table__).values(**row))
         self.now = t
         return t
 
+    def _load_clock(self, explicit: bool) -> dt.datetime:
+        """Resume the saved clock (a reopened database goes on where it stopped); a database without
+        one saves the current clock. An explicit ``clock=`` later than the saved one moves it."""
+        with self._Session() as s:
+            saved = s.scalar(select(m.Clock.now).where(m.Clock.id == 1))
+        if saved is None or (explicit and self.now > saved):
+            return self._move_clock(self.now)
+        self.now = saved
+        return saved
+
     # -- users and sessions ---------------------------------------------------------------------
     def _user(self, login, session: Session | None = None) -> UserInfo:
-        login = str(login)
+        login = fields.key(login)
         u = self._users.get(login)
         if u is None:
             with (self._read() if session is None else contextlib.nullcontext(session)) as s:
@@ -823,8 +944,9 @@ class CRM:
             except IntegrityError as err:
                 # Another connection took the same key between our read and our write (the
                 # transaction was rolled back as a whole): run the action again on the new state;
-                # a real duplicate fails every time and becomes a Conflict.
-                if attempt == _RETRIES - 1:
+                # a real duplicate fails every time and becomes a Conflict. A missing required
+                # value or reference is no race: said at once.
+                if attempt == _RETRIES - 1 or _integrity_error(err) is not None:
                     raise _conflict(err) from None
                 time.sleep(0.002 * 2 ** attempt)
 
@@ -837,8 +959,9 @@ class CRM:
                 try:
                     c = _Ctx(self, s, user)
                     if expect is not None:
-                        c.check_version(*expect)
+                        c.expect_version(*expect)
                     result = fn(c)
+                    c.check_pending()
                     sp.commit()
                 except StaleDataError:
                     sp.rollback()
@@ -846,6 +969,11 @@ class CRM:
                 except IntegrityError as err:
                     sp.rollback()
                     raise _conflict(err) from None
+                except (StatementError, OverflowError) as err:
+                    sp.rollback()
+                    if isinstance(err, StatementError) and not _value_fault(err):
+                        raise
+                    raise _refused_value(err) from None
                 except BaseException:
                     sp.rollback()
                     raise
@@ -856,8 +984,9 @@ class CRM:
                     with s.begin():
                         c = _Ctx(self, s, user)
                         if expect is not None:
-                            c.check_version(*expect)
+                            c.expect_version(*expect)
                         result = fn(c)
+                        c.check_pending()
                         s.flush()
                         self._write_log(s, c.finished_logs())
                         if self.pause_before_commit:           # test hook: a process killed here commits nothing
@@ -865,6 +994,12 @@ class CRM:
                             time.sleep(self.pause_before_commit)
             except StaleDataError:
                 raise _race(expect) from None
+            except StatementError as err:
+                if not _value_fault(err):
+                    raise                       # integrity (retried), operational: not the value's fault
+                raise _refused_value(err) from None
+            except OverflowError as err:        # a number the driver cannot bind
+                raise _refused_value(err) from None
             return result
         finally:
             _ACTION.reset(token)
@@ -983,7 +1118,7 @@ class CRM:
                 return out
             out = _snap(d)
             out.pop("data")
-            out.update(d.data or {})
+            out.update({k: v for k, v in (d.data or {}).items() if k not in out})    # the row's own fields win
             out["owner"] = s.get(m.User, d.owner_id).login
             out["status_zh"] = lc.status_label(d.status)
             if d.doc_type == "opportunity":
@@ -1387,7 +1522,7 @@ class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, S
         return self._do(fn)
 
 
-def open(url=None, *, demo: bool = False, clock=DEFAULT_CLOCK, create: bool = True, echo: bool = False) -> CRM:
+def open(url=None, *, demo: bool = False, clock=None, create: bool = True, echo: bool = False) -> CRM:
     """Open (and create) a simulated CRM database.
 
     Parameters
@@ -1396,7 +1531,9 @@ def open(url=None, *, demo: bool = False, clock=DEFAULT_CLOCK, create: bool = Tr
         ``":memory:"``, or any SQLAlchemy URL such as ``"postgresql+psycopg://user@host/db"``.
     demo : seed the demo company (埃佛特信息科技, users, products, customers, the default sales
         method) when the database is empty — schema and data in one call.
-    clock : the simulated time to start from (crmlab never reads the wall clock).
+    clock : the simulated time to start from (crmlab never reads the wall clock); default
+        :data:`DEFAULT_CLOCK` for a new database. The clock is saved in the database: a reopened
+        database resumes its own clock (a ``clock`` later than it moves it forward).
     create : create missing tables.
 
     >>> crm = open(":memory:", demo=True)
@@ -1405,9 +1542,11 @@ def open(url=None, *, demo: bool = False, clock=DEFAULT_CLOCK, create: bool = Tr
     >>> crm.method().codes
     ('understanding', 'pre_study', 'proposal', 'bidding', 'signing')
     """
-    crm = CRM(url, clock=clock, echo=echo)
+    crm = CRM(url, clock=clock or DEFAULT_CLOCK, echo=echo)
     if create:
         crm.create_schema()
+    if create or sa_inspect(crm.engine).has_table(m.Clock.__tablename__):
+        crm._load_clock(explicit=clock is not None)
     if demo:
         _seed_if_empty(crm)
     return crm

@@ -76,6 +76,8 @@ class StaleRecord(CRMError):
     ('STALE_RECORD', 4)
     >>> "reload and try again" in str(err) and "请刷新后重试" in str(err)
     True
+    >>> "version None" in str(StaleRecord("the record", None, "newer"))     # a race, no version given
+    False
     """
 
     def __init__(self, no, expected, actual, changed_by=None, changed_at=None):
@@ -85,6 +87,13 @@ class StaleRecord(CRMError):
         who = f" by {changed_by}" if changed_by else ""
         when_zh = f"于 {changed_at:%Y-%m-%d %H:%M} " if changed_at is not None else ""
         who_zh = f"{changed_by} " if changed_by else "他人"
+        if expected is None:               # a racing write caught by the database: no version was given
+            no_zh = "该单据" if no == "the record" else no
+            super().__init__("STALE_RECORD",
+                             f"{no} was changed{who or ' by another user'}{when} while you were saving: "
+                             "reload and try again",
+                             f"{no_zh} 在你保存时已被{who_zh}{when_zh}修改，请刷新后重试")
+            return
         super().__init__("STALE_RECORD",
                          f"{no} was changed{who}{when} (version {actual}, you have version {expected}): "
                          "reload and try again",

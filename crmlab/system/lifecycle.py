@@ -39,7 +39,7 @@ from .errors import GuardFailed, IllegalTransition
 
 __all__ = ["DocType", "DOC_TYPES", "STATUS_LABELS", "Rule", "LIFECYCLE", "PUSH_DOWN", "AUDITABLE",
            "lifecycle_table", "push_down_table", "transition", "rule", "status_label", "status_code",
-           "doc_type_code", "EDITABLE_STATUSES"]
+           "doc_type_code", "EDITABLE_STATUSES", "EDITABLE_FIELDS", "editable_fields", "lifecycle_statuses"]
 
 
 class DocType(NamedTuple):
@@ -100,6 +100,39 @@ AUDITABLE = ("competitor", "customer", "price_list", "quote", "contract", "proje
 #: Statuses in which a document's own fields and lines may still be edited.
 EDITABLE_STATUSES = ("saved", "sent", "potential", "draft")
 
+#: The fields a user may type into, per document type (the header's ``subject`` and the type's own
+#: fields kept on the document), for the customer card (basic data, level 1) and its profile
+#: (level 2). Everything else — owner, department, status, version, audit stamps, totals, trade
+#: dates, value score, the fields actions manage (executor, handler, stage index …) — changes only
+#: through its action. Types not listed edit their ``subject`` only.
+EDITABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "kind", "industry", "region", "address", "phone", "source"),
+    "customer_profile": ("business_direction", "business_scale", "main_products", "main_needs", "target_market",
+                         "gender", "birth_date", "income_level", "hobbies", "product_preference", "attitude_to_us",
+                         "competitor_dealings"),
+    "competitor": ("subject", "industry", "strengths", "weaknesses", "strategy", "products", "website", "note"),
+    "survey": ("subject",),
+    "intelligence": ("subject", "intel_type", "source", "content", "strategy"),
+    "lead": ("subject", "source", "customer_name", "contact_name", "phone", "need"),
+    "market_activity": ("subject", "act_type", "department", "theme", "purpose", "process"),
+    "campaign": ("subject", "act_type", "department", "theme", "purpose", "process"),
+    "care": ("subject", "act_type", "department", "theme", "purpose", "process"),
+    "activity": ("subject", "act_type", "plan_start", "result"),
+    "task": ("subject", "plan_start"),
+    "contract": ("subject", "settlement", "terms"),
+    "project": ("subject", "goal", "content"),
+}
+
+
+def editable_fields(kind: str) -> tuple[str, ...]:
+    """The fields of :data:`EDITABLE_FIELDS` for a document type, ``"customer"`` or
+    ``"customer_profile"``.
+
+    >>> editable_fields("quote"), "owner_id" in editable_fields("customer")
+    (('subject',), False)
+    """
+    return EDITABLE_FIELDS.get(kind, ("subject",))
+
 
 class Rule(NamedTuple):
     """One row of the declared lifecycle: who may go where, under which guard, with which effect."""
@@ -113,19 +146,22 @@ class Rule(NamedTuple):
 
 
 _A = AUDITABLE
+_D = tuple(t for t in AUDITABLE if t != "customer")      # documents: multi-level audit, audit steps
 LIFECYCLE: tuple[Rule, ...] = (
     # -- the shared document lifecycle (task 14, R2, R25–R28, R33, R34) ----------------------
     Rule(tuple(DOC_TYPES), "save", "保存", ("new",), "(initial)",
          "required fields present; lines valid (qty > 0, price ≥ 0)", "number assigned; total = Σ lines"),
-    Rule(tuple(DOC_TYPES), "edit", "修改", EDITABLE_STATUSES, "(same)",
+    Rule(tuple(t for t in DOC_TYPES if t != "question"), "edit", "修改", EDITABLE_STATUSES, "(same)",
          "not audited (audited documents are read-only); owner or manager", "total = Σ lines"),
     Rule(_A, "audit", "审核", ("saved", "sent"), "audited",
          "role may audit; no multi-level audit started", "audited_by/at stamped"),
-    Rule(_A, "enable_multi_audit", "启用多级审核", ("saved",), "auditing",
-         "≥ 1 approver level, each approver may audit", "audit_step = 0"),
-    Rule(_A, "approve", "多级审核", ("auditing",), "auditing | audited",
-         "actor is the approver of the current level", "next level; the last level → audited"),
-    Rule(_A, "unaudit", "反审核 / 驳回审核", ("auditing", "audited"), "saved",
+    Rule(_D, "enable_multi_audit", "启用多级审核", ("saved",), "auditing",
+         "≥ 1 approver level, each approver may audit this document (role and department, as audit)",
+         "audit_step = 0"),
+    Rule(_D, "approve", "多级审核", ("auditing",), "auditing | audited",
+         "actor is the approver of the current level and may still audit this document", "next level; the last level → audited"),
+    Rule(("customer",), "unaudit", "反审核", ("audited",), "saved", "role may audit", "—"),
+    Rule(_D, "unaudit", "反审核 / 驳回审核", ("auditing", "audited"), "saved",
          "no document was pushed down from it (R25)", "audit steps kept in the history"),
     Rule(("contract", "service_contract", "competitor"), "close", "关闭", ("audited",), "closed",
          "—", "read-only for good"),
@@ -135,7 +171,15 @@ LIFECYCLE: tuple[Rule, ...] = (
     # -- quotation (Odoo sale.order: draft → sent → confirmed | cancelled) ------------------------
     Rule(("quote",), "send", "发送", ("saved",), "sent", "≥ 1 line", "—"),
     Rule(("quote",), "cancel", "作废", ("saved", "sent"), "cancelled", "—", "—"),
-    # -- customer (R34) -------------------------------------------------------------------------
+    # -- customer (R34; the archive's levels 2 and 3, task 5) ------------------------------------
+    Rule(("customer",), "set_profile", "客户资料", ("saved", "audited"), "(same)",
+         "owner, manager or director; declared profile fields only", "customer version +1"),
+    Rule(("customer",), "add_contact", "联系人", ("saved", "audited"), "(same)",
+         "owner, manager or director; name and decision role", "contact added; customer version +1"),
+    Rule(("customer",), "add_credit", "资信/授信", ("saved", "audited"), "(same)",
+         "owner, manager or director; valid_until after the report date", "credit record added; customer version +1"),
+    Rule(("customer",), "change_card", "客户卡转换", ("saved", "audited"), "(same)",
+         "declared card move (潜在 → 现有 → 流失 → 现有); stop reason for 流失", "card history row"),
     Rule(("customer",), "set_trading", "交易客户", ("saved", "audited"), "(same)", "role may audit",
          "is_trading = True (needed before sales and service documents)"),
     # -- lead (R9) --------------------------------------------------------------------------------
@@ -155,6 +199,12 @@ LIFECYCLE: tuple[Rule, ...] = (
          "actor is the current evaluator", "crmlab.opportunity qualify: first stage 了解情况, its probability (R14)"),
     Rule(("opportunity",), "evaluate_fail", "不通过，评估结束", ("evaluating",), "failed",
          "actor is the current evaluator", "terminal: no further operation"),
+    Rule(("opportunity",), "set_potential", "潜在机会", ("potential",), "(same)",
+         "owner, manager or director; revenue from lines while there are lines (R10)", "—"),
+    Rule(("opportunity",), "add_interest", "兴趣范围", ("potential",), "(same)",
+         "a product; qty > 0, price ≥ 0", "expected revenue = Σ lines (R10)"),
+    Rule(("opportunity",), "set_summary", "项目总结", ("potential", "open"), "(same)",
+         "win/loss date not in the future", "—"),
     *(Rule(("opportunity",), r.action, r.action_zh, r.sources, r.target, r.guard
            + ("; 项目总结 win/loss date set (R23)" if r.action in ("win", "lose") else ""),
            "see crmlab.opportunity.TRANSITIONS")
@@ -306,6 +356,22 @@ def transition(doc_type: str, status: str, action: str, target: str | None = Non
                                     f"「{r.action_zh}」不能转到「{status_label(target)}」")
         return target
     return options[0]
+
+
+def lifecycle_statuses(doc_type: str) -> tuple[str, ...]:
+    """Every status a document of ``doc_type`` can be in: its initial status and every status a
+    declared rule of the type leads from or to (``edit``, shared by every type, moves nothing).
+
+    >>> lifecycle_statuses("quote")
+    ('saved', 'auditing', 'audited', 'sent', 'cancelled')
+    """
+    found = [DOC_TYPES[doc_type].initial]
+    for r in LIFECYCLE:
+        if doc_type in r.doc_types and r.action != "edit":
+            targets = [t.strip() for t in r.target.split("|") if not t.strip().startswith("(")]
+            found += [s for s in r.sources if s != "new"] + targets
+    order = list(STATUS_LABELS)
+    return tuple(sorted(dict.fromkeys(found), key=order.index))
 
 
 def lifecycle_table(doc_type: str | None = None) -> pd.DataFrame:

@@ -128,8 +128,8 @@ def open_db(url=None, *, demo: bool | None = None, clock=None):
 
 
 def resume_clock(crm) -> dt.datetime:
-    """Move the CRM clock forward to the last audit-logged event (the clock is not stored in the
-    database; each process starts at :data:`~crmlab.system.DEFAULT_CLOCK`). Never moves back.
+    """Move the CRM clock forward to the last audit-logged event (a database made before the clock
+    was saved in it starts at :data:`~crmlab.system.DEFAULT_CLOCK`). Never moves back.
 
     >>> from crmlab import system
     >>> crm = system.open(":memory:", demo=True, clock="2024-03-02 10:00")   # seed logged at 10:00

@@ -46,7 +46,7 @@ __all__ = [
     "KnowledgeType", "ServiceLevel", "ExpenseType", "Question", "QuestionOption", "Customer",
     "CustomerProfile", "Contact", "CreditRecord", "CardChange", "Document", "DocLine", "DocLink",
     "AuditStep", "Opportunity", "OppStage", "Evaluation", "CheckIn", "SurveyResponse", "ValueModel", "AuditLog",
-    "Counter", "schema",
+    "Counter", "Clock", "schema",
 ]
 
 
@@ -490,6 +490,14 @@ class Counter(Base):
     __tablename__ = "counters"
     doc_type: Mapped[str] = mapped_column(String(24), primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Clock(Base):
+    """The simulated clock (one row, ``id = 1``): part of the saved state, so a reopened database
+    resumes where it stopped. Moved only by :meth:`crmlab.system.CRM.tick` / ``set_clock``."""
+    __tablename__ = "clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    now: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 def schema() -> pd.DataFrame:

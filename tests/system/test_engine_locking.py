@@ -6,10 +6,10 @@ Every test runs on SQLite and, with CRMLAB_TEST_PG_URL set, on PostgreSQL (``db_
 import inspect
 
 import pytest
-from syshelpers import fingerprint, open_opportunity, table_counts
+from syshelpers import fingerprint, new_opportunity, open_opportunity, table_counts
 
 from crmlab import system
-from crmlab.system import GuardFailed, NotFound, PermissionDenied, StaleRecord
+from crmlab.system import GuardFailed, InvalidValue, NotFound, PermissionDenied, StaleRecord
 
 
 # -- optimistic locking ---------------------------------------------------------------------------
@@ -17,7 +17,7 @@ def test_second_save_with_an_old_version_is_refused_and_loses_nothing(db_url):
     a = system.open(db_url, demo=True)            # two browsers: two CRM objects on one database
     b = system.open(db_url)
     try:
-        opp, _ = open_opportunity(a)
+        opp, _ = new_opportunity(a)                  # 潜在机会 is edited while the opportunity is 未评估
         zs, lj = a.login("zhangsan"), b.login("lijingli")
         seen = zs.get(opp)["version"]
         assert lj.get(opp)["version"] == seen
@@ -83,7 +83,7 @@ def test_nested_action_checks_the_version_once(crm):
 
 
 def test_expected_version_in_a_batch(crm):
-    opp, _ = open_opportunity(crm)
+    opp, _ = new_opportunity(crm)
     v = crm.doc(opp)["version"]
     with crm.batch():
         crm.login("zhangsan").set_potential(opp, need="第一次", expected_version=v)
@@ -195,5 +195,5 @@ def test_refused_check_ins_change_nothing(crm):
         assert " / " in str(err.value)                                   # English / 中文
     assert fingerprint(crm) == before and len(crm.audit_log()) == n_log
     assert table_counts(crm)["check_ins"] == 0
-    with pytest.raises(GuardFailed):
+    with pytest.raises(InvalidValue):
         zs.my_schedule("not a day")
