@@ -11,7 +11,8 @@ the tables) declares it, idempotently:
 * row-level security on every CRM table: documents and their child rows are visible and writable
   only as the read record rules say (:data:`crmlab.system.permissions.PERMISSIONS` ``(type,
   "read")``, copied into ``classroom_read_rules``: reps their own, managers their department,
-  evaluators what they are named to evaluate, engineers their assignments); customers and base
+  evaluators what they are named to evaluate — and, here, also what they evaluated, which the
+  action needs to finish —, engineers their assignments); customers and base
   data are company-wide; setup tables are read-only; nothing without an identity;
 * the audit log is stamped by a trigger: a student's row must name the student (else the whole
   action is refused), its role and time come from the database (``classroom_clock``), its
@@ -113,8 +114,10 @@ def _functions(schema: str, owner: str) -> list[str]:
             JOIN users u ON u.login = l.student_id
             JOIN classroom_read_rules r ON r.role = u.role AND r.doc_type = d_type
             CROSS JOIN LATERAL (SELECT (d_owner = u.id OR u.login IN ({keys})
-                 OR (d_type = 'opportunity' AND EXISTS (SELECT 1 FROM opportunities o
-                                                      WHERE o.no = d_no AND o.evaluator = u.login))) AS yes) mine
+                 OR (d_type = 'opportunity' AND (EXISTS (SELECT 1 FROM opportunities o
+                                                       WHERE o.no = d_no AND o.evaluator = u.login)
+                                               OR EXISTS (SELECT 1 FROM evaluations e
+                                                       WHERE e.opp_no = d_no AND e.evaluator = u.login)))) AS yes) mine
             WHERE l.db_role = session_user $$""",
         f"""CREATE OR REPLACE FUNCTION crm_sees_no(d_no text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER {sp}
             AS $$ SELECT CASE
