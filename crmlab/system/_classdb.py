@@ -47,6 +47,11 @@ PRIVATE = ("classroom_logins", "classroom_journal", "classroom_read_rules")
 #: Child tables of a document: table → column naming the document.
 DOC_CHILDREN = {"opportunities": "no", "doc_lines": "doc_no", "audit_steps": "doc_no", "opp_stages": "opp_no",
                 "evaluations": "opp_no", "check_ins": "doc_no", "survey_responses": "survey_no"}
+#: Columns no action changes once a row exists: a student may not UPDATE them (moving a document
+#: to another owner would move its grade).
+FIXED_COLUMNS = {"documents": ("no", "doc_type", "owner_id", "dept_id", "created_at", "created_by"),
+                 "opportunities": ("no", "owner_id", "dept_id", "created_at"),
+                 "evaluations": ("id", "opp_no", "submitter", "evaluator", "submitted_at")}
 #: Tables from which rows are deleted by actions (replacing a document's lines).
 DELETABLE = ("doc_lines",)
 
@@ -215,6 +220,9 @@ def _grants(table: str) -> str | None:
     if table == "users":
         return f"GRANT SELECT, UPDATE (home_scheme_id, home_blocks) ON {t} TO {g}"
     extra = ", DELETE" if table in DELETABLE else ""
+    if table in FIXED_COLUMNS:                 # who owns a document never changes: no UPDATE of those columns
+        cols = [c.name for c in m.Base.metadata.tables[table].columns if c.name not in FIXED_COLUMNS[table]]
+        return f"GRANT SELECT, INSERT, UPDATE ({', '.join(map(ident, cols))}){extra} ON {t} TO {g}"
     return f"GRANT SELECT, INSERT, UPDATE{extra} ON {t} TO {g}"
 
 

@@ -291,6 +291,20 @@ def test_plain_sql_sees_what_the_record_rules_allow(klass):
     assert types and types <= {"work_order", "service_request", "product_archive", "handling"}
 
 
+def test_a_student_cannot_move_documents_to_another_owner(klass):
+    """S03 (一组's evaluator) may change S01's opportunity, but not give it to someone else."""
+    crm, logins = klass
+    before, grades = fingerprint(crm), _grades(crm)
+    opp = _opp(crm, "S01")
+    _sql_refused(logins["S03"],
+                 f"UPDATE documents SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
+                 f"UPDATE opportunities SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
+                 f"UPDATE documents SET created_by = 'S02' WHERE no = '{opp}'",
+                 f"UPDATE evaluations SET evaluator = 'S04' WHERE opp_no = '{opp}'")
+    assert fingerprint(crm) == before
+    pd.testing.assert_frame_equal(_grades(crm), grades)
+
+
 def test_document_numbers_cannot_be_moved_back(klass):
     crm, logins = klass
     before = fingerprint(crm)
