@@ -22,9 +22,10 @@ database — the audit log says *who* did it (textbook §3.2 grades 60 % on per-
 here the audit log and the database state are the evidence, digest §5.1.5). The step list, the
 points and the roster format are crmlab's (the textbook's 技能训练 is one student per machine).
 
-The CRM clock of a classroom is *shared*: before each action a student's clock moves forward
-to the latest time in the audit log, so the class's actions stay in order; ``live=True`` makes
-it follow the computer's clock instead (for a real lesson; notebooks and tests use the default).
+The CRM clock of a classroom is *shared* and the teacher's: every action happens at the class
+time (the table ``classroom_clock``); the teacher moves it (``crm.tick``, ``crm.set_clock`` on the
+teacher's connection), a student's desk may not (``CLASS_CLOCK``). ``open_class(url, live=True)``
+makes it follow the computer's clock instead (for a real lesson; notebooks and tests use the default).
 
 Many students at once: a class connection reads the document-number counter ``FOR UPDATE``
 (two students saving a lead at the same moment wait for each other instead of taking the same
@@ -32,10 +33,15 @@ number), and an action whose transaction collided with another's (unique key, de
 again, at most :data:`RETRIES` times — safe, because a failed action changed nothing.
 ``benchmarks/bench_classroom.py`` runs 50 simulated students against one PostgreSQL.
 
-The record rules are the CRM's, applied to what a student does *through the desk*
-(``desk.documents()``, ``desk.get()`` and every action). All students share one database login,
-so the rules are the rules of the game, not a security boundary: ``desk.crm`` (the teacher's
-and grader's view) or SQL with the URL reads everything. See ``docs/classroom.md``.
+Security (PostgreSQL, :mod:`crmlab.system._classdb`): the teacher's login owns the database and
+is not a superuser (:func:`start_server`); each student has their own login from
+:func:`load_roster` (credentials sheet: :func:`write_credentials`) and connects with
+``classroom.connect(URL, "学号", password=…)``. The database maps the login to the student, so
+that connection acts only as that student whatever the Python side says; the record rules are
+enforced by row-level security as well as by the engine; the audit log is stamped by the
+database (who, role, class time) and append-only for students; only the teacher moves the clock;
+:func:`grade_from_db` counts only stamped evidence and flags what needs a look. On SQLite the
+rules are the rules of the game, not a security boundary. See ``docs/classroom.md``.
 
 Example
 -------

@@ -437,6 +437,19 @@ def test_command_line_roster_dashboard_grade(db_url, tmp_path, capsys):
     assert classroom.main(["roster", db_url, str(path), "--dispatch"]) == 0
     out = capsys.readouterr().out
     assert "created" in out and "PG000001" in out
+    sheet = tmp_path / "roster_logins.csv"
+    if db_url.startswith("postgresql"):                 # one login per student: the teacher's sheet
+        logins = pd.read_csv(sheet, dtype=str, encoding="utf-8-sig")
+        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out
+        assert (tmp_path / "roster_logins.html").exists()
+        again = tmp_path / "again.csv"
+        assert classroom.main(["roster", db_url, str(path), "--reset-passwords", "S01",
+                               "--credentials", str(again)]) == 0
+        fresh = pd.read_csv(again, dtype=str, encoding="utf-8-sig")
+        assert fresh["学号"].tolist() == ["S01"] and fresh["密码"].iloc[0] != logins["密码"].iloc[0]
+        capsys.readouterr()
+    else:
+        assert not sheet.exists()                       # SQLite: no database logins
     bad = tmp_path / "bad.csv"
     bad.write_text("学号,姓名,角色,小组\nS01,王芳,老板,一组\n", encoding="utf-8")
     assert classroom.main(["roster", db_url, str(bad)]) == 2
