@@ -98,7 +98,6 @@ def whoami(con: Connection) -> tuple[str | None, bool]:
 # --------------------------------------------------------------------------------------------- the SQL
 def _functions(schema: str, owner: str) -> list[str]:
     sp = f"SET search_path = {ident(schema)}, pg_temp"
-    keys = ", ".join(f"d_data->>{literal(k)}" for k in _assignee_keys())
     return [
         f"""CREATE OR REPLACE FUNCTION crm_me() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER {sp} AS
             $$ SELECT student_id FROM classroom_logins WHERE db_role = session_user $$""",
@@ -108,27 +107,25 @@ def _functions(schema: str, owner: str) -> list[str]:
         f"""CREATE OR REPLACE FUNCTION crm_class_now() RETURNS timestamp LANGUAGE sql STABLE SECURITY DEFINER {sp} AS
             $$ SELECT CASE WHEN live THEN greatest(now, localtimestamp(0)) ELSE now END
                FROM classroom_clock WHERE id = 1 $$""",
-        # may the session's student read the document (its header values)? — the read record rules
-        f"""CREATE OR REPLACE FUNCTION crm_sees(d_type text, d_owner integer, d_dept integer, d_data json, d_no text)
-            RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER {sp} AS $$
-            SELECT coalesce(bool_or(CASE r.scope
-                     WHEN 'all' THEN true
-                     WHEN 'dept' THEN (d_dept IS NOT NULL AND d_dept = u.dept_id) OR mine.yes
-                     WHEN 'own' THEN mine.yes ELSE false END), false)
-            FROM classroom_logins l
-            JOIN users u ON u.login = l.student_id
-            JOIN classroom_read_rules r ON r.role = u.role AND r.doc_type = d_type
-            CROSS JOIN LATERAL (SELECT (d_owner = u.id OR u.login IN ({keys})
-                 OR (d_type = 'opportunity' AND (EXISTS (SELECT 1 FROM opportunities o
-                                                       WHERE o.no = d_no AND o.evaluator = u.login)
-                                               OR EXISTS (SELECT 1 FROM evaluations e
-                                                       WHERE e.opp_no = d_no AND e.evaluator = u.login)))) AS yes) mine
-            WHERE l.db_role = session_user $$""",
+        # the session's student, once per statement in the policies: (SELECT crm_uid()) is an InitPlan
+        f"""CREATE OR REPLACE FUNCTION crm_uid() RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER {sp} AS
+            $$ SELECT u.id FROM classroom_logins l JOIN users u ON u.login = l.student_id
+               WHERE l.db_role = session_user $$""",
+        f"""CREATE OR REPLACE FUNCTION crm_dept() RETURNS integer LANGUAGE sql STABLE SECURITY DEFINER {sp} AS
+            $$ SELECT u.dept_id FROM classroom_logins l JOIN users u ON u.login = l.student_id
+               WHERE l.db_role = session_user $$""",
+        # the document types the session's role reads with a scope (all, dept, own): the read record rules
+        f"""CREATE OR REPLACE FUNCTION crm_types(want text) RETURNS text[] LANGUAGE sql STABLE SECURITY DEFINER {sp} AS
+            $$ SELECT coalesce(array_agg(r.doc_type), '{{}}') FROM classroom_logins l
+               JOIN users u ON u.login = l.student_id JOIN classroom_read_rules r ON r.role = u.role
+               WHERE l.db_role = session_user AND r.scope = want $$""",
+        f"""CREATE OR REPLACE FUNCTION crm_evaluates(d_no text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+            {sp} AS $$ SELECT EXISTS (SELECT 1 FROM opportunities o WHERE o.no = d_no AND o.evaluator = crm_me())
+                           OR EXISTS (SELECT 1 FROM evaluations e WHERE e.opp_no = d_no AND e.evaluator = crm_me()) $$""",
         f"""CREATE OR REPLACE FUNCTION crm_sees_no(d_no text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER {sp}
             AS $$ SELECT CASE
                  WHEN EXISTS (SELECT 1 FROM documents d WHERE d.no = d_no)
-                   THEN (SELECT crm_sees(d.doc_type, d.owner_id, d.dept_id, d.data, d.no) FROM documents d
-                         WHERE d.no = d_no)
+                   THEN (SELECT {doc_rule("d.")} FROM documents d WHERE d.no = d_no)
                  WHEN EXISTS (SELECT 1 FROM customers c WHERE c.no = d_no) THEN crm_me() IS NOT NULL
                  ELSE false END $$""",
         # the audit log: written by the database for a student (who, role, when), refused as anyone else
@@ -174,6 +171,20 @@ def _functions(schema: str, owner: str) -> list[str]:
     ]
 
 
+def doc_rule(p: str = "") -> str:
+    """SQL condition on a ``documents`` row (columns prefixed ``p``): the session's student may read
+    it — the read record rules of :data:`~crmlab.system.permissions.PERMISSIONS` as the engine's
+    ``_visible_clause``: scope ``all``; ``dept`` (same department, or mine); ``own`` (mine: owner,
+    assignee — executor, follower, handler —, or the opportunity's evaluator)."""
+    keys = ", ".join(f"{p}data->>{literal(k)}" for k in _assignee_keys())
+    mine = (f"({p}owner_id = (SELECT crm_uid()) OR (SELECT crm_me()) IN ({keys}) "
+            f"OR ({p}doc_type = 'opportunity' AND crm_evaluates({p}no)))")
+    return (f"({p}doc_type = ANY ((SELECT crm_types('all'))::text[]) "
+            f"OR ({p}doc_type = ANY ((SELECT crm_types('dept'))::text[]) AND {p}dept_id = (SELECT crm_dept())) "
+            f"OR (({p}doc_type = ANY ((SELECT crm_types('dept'))::text[]) OR {p}doc_type = ANY ((SELECT crm_types('own'))::text[])) "
+            f"AND {mine}))")
+
+
 def _assignee_keys() -> tuple[str, ...]:
     from .engine import ASSIGNEE_KEYS
     return ASSIGNEE_KEYS
@@ -185,13 +196,13 @@ def _tables(con: Connection, schema: str) -> list[str]:
 
 def _policies(table: str) -> list[str]:
     """The row-level-security policies of one table (students only: the owner bypasses them)."""
-    me = "crm_me() IS NOT NULL"
+    me = "(SELECT crm_me()) IS NOT NULL"
     g = ident(GROUP)
     t = ident(table)
     if table == "documents":
-        sees = "crm_sees(doc_type, owner_id, dept_id, data, no)"
+        sees = doc_rule()
         return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = crm_me())",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()))",
                 f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({me})"]
     if table in DOC_CHILDREN:
         sees = f"crm_sees_no({ident(DOC_CHILDREN[table])})"
@@ -201,11 +212,12 @@ def _policies(table: str) -> list[str]:
         return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]
     if table == "audit_log":
         return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING "
-                f"(user_login = crm_me() OR (doc_no IS NULL AND {me}) OR crm_sees_no(doc_no))",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (user_login = crm_me())"]
+                f"(user_login = (SELECT crm_me()) OR (doc_no IS NULL AND {me}) OR crm_sees_no(doc_no))",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (user_login = (SELECT crm_me()))"]
     if table == "users":
         return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({me})",
-                f"CREATE POLICY crm_self ON {t} FOR UPDATE TO {g} USING (login = crm_me()) WITH CHECK (login = crm_me())"]
+                f"CREATE POLICY crm_self ON {t} FOR UPDATE TO {g} USING (login = (SELECT crm_me())) "
+                f"WITH CHECK (login = (SELECT crm_me()))"]
     return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({me}) WITH CHECK ({me})"]
 
 
@@ -226,11 +238,61 @@ def _grants(table: str) -> str | None:
     return f"GRANT SELECT, INSERT, UPDATE{extra} ON {t} TO {g}"
 
 
-def secure(engine: Engine, clock) -> None:
+def _plan(schema: str, owner: str, db: str, tables: list[str]) -> list[str]:
+    """Every statement of the security layer, in order (idempotent)."""
+    g, sch = ident(GROUP), ident(schema)
+    out = [
+        "CREATE TABLE IF NOT EXISTS classroom_logins (db_role text PRIMARY KEY, student_id varchar(20) NOT NULL UNIQUE)",
+        "CREATE TABLE IF NOT EXISTS classroom_journal (id bigserial PRIMARY KEY, txid bigint NOT NULL, "
+        "student_id varchar(20) NOT NULL, db_user text NOT NULL, tbl text NOT NULL, at timestamptz NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS ix_classroom_journal_txid ON classroom_journal (txid)",
+        "CREATE TABLE IF NOT EXISTS classroom_read_rules (role text, doc_type text, scope text, PRIMARY KEY (role, doc_type))",
+        "DELETE FROM classroom_read_rules",
+        "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS db_user text",
+        "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS txid bigint",
+        "CREATE INDEX IF NOT EXISTS ix_audit_log_txid ON audit_log (txid)",
+    ]
+    rules = sorted((role, t, scope) for (t, action), row in perm.PERMISSIONS.items() if action == "read"
+                   for role, scope in row.items() if scope)
+    out.append("INSERT INTO classroom_read_rules VALUES " + ", ".join(
+        f"({literal(r)}, {literal(t)}, {literal(sc)})" for r, t, sc in rules))
+    out += _functions(schema, owner)
+    crm_tables = {t.name for t in m.Base.metadata.sorted_tables}
+    for table in sorted(set(tables) | set(PRIVATE)):
+        if table not in crm_tables and not table.startswith("classroom_"):
+            continue                                   # not ours: leave it alone
+        t = ident(table)
+        out += [f"REVOKE ALL ON {t} FROM PUBLIC", f"REVOKE ALL ON {t} FROM {g}",
+                f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY", f"-- drop the policies of {table}"]
+        grant = _grants(table)
+        if grant is None:
+            continue
+        out += [grant, *_policies(table)]
+        if table in crm_tables and table != "audit_log":
+            out += [f"DROP TRIGGER IF EXISTS crm_journal ON {t}",
+                    f"CREATE TRIGGER crm_journal AFTER INSERT OR UPDATE OR DELETE ON {t} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION crm_journal()"]
+    out += [
+        "DROP TRIGGER IF EXISTS crm_stamp ON audit_log",
+        "CREATE TRIGGER crm_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION crm_stamp_audit()",
+        "DROP TRIGGER IF EXISTS crm_forward ON counters",
+        "CREATE TRIGGER crm_forward BEFORE UPDATE ON counters FOR EACH ROW EXECUTE FUNCTION crm_counter_forward()",
+        f"GRANT USAGE ON SCHEMA {sch} TO {g}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {g}",
+        f"REVOKE USAGE, SELECT ON SEQUENCE {sch}.classroom_journal_id_seq FROM {g}",
+        f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
+        f"REVOKE CONNECT, TEMPORARY ON DATABASE {ident(db)} FROM PUBLIC",
+    ]
+    return out
+
+
+def secure(engine: Engine) -> bool:
     """Install (or refresh) the security layer on the class database; run as the tables' owner.
 
-    Raises :class:`~crmlab.system.errors.GuardFailed` ``NEEDS_CREATEROLE`` when the login may not
-    create the students' group role."""
+    Skipped when the database already has this very layer (the teacher's ``open_class`` then takes
+    no lock the students' actions would wait for). Returns whether it was (re)installed. Raises
+    :class:`~crmlab.system.errors.GuardFailed` ``NEEDS_CREATEROLE`` when the login may not create
+    the students' group role."""
     from .errors import GuardFailed
 
     with engine.connect() as con:
@@ -238,6 +300,11 @@ def secure(engine: Engine, clock) -> None:
         has_group = con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": GROUP}).scalar()
         can_create = con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
                                  ).scalar()
+        plan = _plan(schema, owner, db, _tables(con, schema))
+        stamp = "crmlab classroom " + hashlib.sha1("\n".join([db, *plan]).encode("utf-8")).hexdigest()
+        if has_group and secured(con) and con.execute(
+                text("SELECT obj_description('crm_me()'::regprocedure, 'pg_proc')")).scalar() == stamp:
+            return False
     if not has_group and not can_create:
         raise GuardFailed("NEEDS_CREATEROLE", f"the login {owner} may not create roles: ask the database administrator "
                           f"for CREATEROLE (or to create the NOLOGIN role {GROUP} with ADMIN OPTION for {owner})",
@@ -247,58 +314,19 @@ def secure(engine: Engine, clock) -> None:
         con.execute(text("SELECT pg_advisory_xact_lock(7161717)"))          # two teachers' open_class at once
         if not con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": GROUP}).scalar():
             con.execute(text(f"CREATE ROLE {ident(GROUP)} NOLOGIN"))
-        con.execute(text("CREATE TABLE IF NOT EXISTS classroom_logins (db_role text PRIMARY KEY, "
-                         "student_id varchar(20) NOT NULL UNIQUE)"))
-        con.execute(text("CREATE TABLE IF NOT EXISTS classroom_journal (id bigserial PRIMARY KEY, txid bigint NOT NULL, "
-                         "student_id varchar(20) NOT NULL, db_user text NOT NULL, tbl text NOT NULL, "
-                         "at timestamptz NOT NULL)"))
-        con.execute(text("CREATE INDEX IF NOT EXISTS ix_classroom_journal_txid ON classroom_journal (txid)"))
-        con.execute(text("CREATE TABLE IF NOT EXISTS classroom_read_rules (role text, doc_type text, scope text, "
-                         "PRIMARY KEY (role, doc_type))"))
-        con.execute(text("DELETE FROM classroom_read_rules"))
-        rules = [{"r": role, "t": t, "s": scope} for (t, action), row in perm.PERMISSIONS.items() if action == "read"
-                 for role, scope in row.items() if scope]
-        con.execute(text("INSERT INTO classroom_read_rules VALUES (:r, :t, :s)"), rules)
-        con.execute(text("ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS db_user text"))
-        con.execute(text("ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS txid bigint"))
-        con.execute(text("CREATE INDEX IF NOT EXISTS ix_audit_log_txid ON audit_log (txid)"))
-        for sql in _functions(schema, owner):
-            con.execute(text(sql))
-        crm_tables = {t.name for t in m.Base.metadata.sorted_tables}
-        for table in _tables(con, schema):
-            if table not in crm_tables and not table.startswith("classroom_"):
-                continue                                   # not ours: leave it alone
-            t = ident(table)
-            con.execute(text(f"REVOKE ALL ON {t} FROM PUBLIC"))
-            con.execute(text(f"REVOKE ALL ON {t} FROM {ident(GROUP)}"))
-            con.execute(text(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"))
-            for (name,) in con.execute(text("SELECT policyname FROM pg_policies WHERE schemaname = :s AND tablename = :t"),
-                                       {"s": schema, "t": table}):
-                con.execute(text(f"DROP POLICY {ident(name)} ON {t}"))
-            grant = _grants(table)
-            if grant is None:
-                continue
-            con.execute(text(grant))
-            for sql in _policies(table):
+        for sql in plan:
+            if sql.startswith("-- drop the policies of "):
+                table = sql.rsplit(" ", 1)[1]
+                for (name,) in con.execute(text("SELECT policyname FROM pg_policies WHERE schemaname = :s "
+                                                "AND tablename = :t"), {"s": schema, "t": table}).all():
+                    con.execute(text(f"DROP POLICY {ident(name)} ON {ident(table)}"))
+            else:
                 con.execute(text(sql))
-            if table in crm_tables and table != "audit_log":
-                con.execute(text(f"DROP TRIGGER IF EXISTS crm_journal ON {t}"))
-                con.execute(text(f"CREATE TRIGGER crm_journal AFTER INSERT OR UPDATE OR DELETE ON {t} "
-                                 "FOR EACH STATEMENT EXECUTE FUNCTION crm_journal()"))
-        con.execute(text("DROP TRIGGER IF EXISTS crm_stamp ON audit_log"))
-        con.execute(text("CREATE TRIGGER crm_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION "
-                         "crm_stamp_audit()"))
-        con.execute(text("DROP TRIGGER IF EXISTS crm_forward ON counters"))
-        con.execute(text("CREATE TRIGGER crm_forward BEFORE UPDATE ON counters FOR EACH ROW "
-                         "EXECUTE FUNCTION crm_counter_forward()"))
-        con.execute(text(f"GRANT USAGE ON SCHEMA {ident(schema)} TO {ident(GROUP)}"))
-        con.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {ident(schema)} TO {ident(GROUP)}"))
-        con.execute(text(f"REVOKE USAGE, SELECT ON SEQUENCE {ident(schema)}.classroom_journal_id_seq FROM {ident(GROUP)}"))
-        con.execute(text(f"REVOKE CREATE ON SCHEMA {ident(schema)} FROM PUBLIC"))
-        con.execute(text(f"REVOKE CONNECT, TEMPORARY ON DATABASE {ident(db)} FROM PUBLIC"))
         for (role,) in con.execute(text("SELECT db_role FROM classroom_logins")).all():
             if con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
                 con.execute(text(f"GRANT CONNECT ON DATABASE {ident(db)} TO {ident(role)}"))
+        con.execute(text(f"COMMENT ON FUNCTION crm_me() IS {literal(stamp)}"))
+    return True
 
 
 def create_login(con: Connection, student_id: str, password: str) -> str:

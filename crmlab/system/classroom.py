@@ -329,6 +329,7 @@ class _ClassCRM(CRM):
         self.live = live
         self.student: str | None = None          # set by connect(): the one student this connection plays
         self._secure: bool | None = None
+        self._clock_table = False
         event.listen(self._Session, "do_orm_execute", _lock_counter)
 
     def secured(self) -> bool:
@@ -341,8 +342,13 @@ class _ClassCRM(CRM):
                     self._secure = bool(_classdb.secured(con))
         return self._secure
 
+    def _has_clock(self) -> bool:
+        if not self._clock_table:                    # once there, it stays: one catalog query per connection
+            self._clock_table = inspect(self.engine).has_table(CLOCK_TABLE.name)
+        return self._clock_table
+
     def _class_clock(self):
-        if not inspect(self.engine).has_table(CLOCK_TABLE.name):
+        if not self._has_clock():
             return None
         with self.engine.connect() as con:
             return con.execute(select(CLOCK_TABLE.c.now, CLOCK_TABLE.c.live).where(CLOCK_TABLE.c.id == 1)).first()
@@ -374,7 +380,7 @@ class _ClassCRM(CRM):
         return self._store_clock(super().set_clock(when))
 
     def _store_clock(self, t: dt.datetime) -> dt.datetime:
-        if inspect(self.engine).has_table(CLOCK_TABLE.name):
+        if self._has_clock():
             with self.engine.begin() as con:
                 con.execute(CLOCK_TABLE.update().where(CLOCK_TABLE.c.id == 1).values(now=t))
         return t
@@ -482,7 +488,7 @@ def open_class(url=None, *, demo: bool = True, live: bool = False) -> CRM:
         elif live:
             con.execute(CLOCK_TABLE.update().values(live=True))
     if _classdb.is_postgres(crm.engine) and _owns_tables(crm):
-        _classdb.secure(crm.engine, crm.now)
+        _classdb.secure(crm.engine)
         crm._secure = True
     crm.sync_clock()
     return crm
