@@ -418,6 +418,16 @@ class _ClassCRM(CRM):
                 time.sleep(random.uniform(0, 0.01 * 2 ** attempt))        # back off, out of step
 
 
+def _is_secured(crm: CRM) -> bool:
+    """Whether ``crm``'s database enforces the classroom's security (any CRM on the class database)."""
+    if isinstance(crm, _ClassCRM):
+        return crm.secured()
+    if not _classdb.is_postgres(crm.engine):
+        return False
+    with crm.engine.connect() as con:
+        return bool(_classdb.secured(con))
+
+
 def _refused(err) -> PermissionDenied:
     """The database refused a student's write (row-level security, the audit-log trigger, no grant)."""
     msg = str(getattr(err, "orig", err)).splitlines()[0]
@@ -706,6 +716,7 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin", reset_passwords=Fa
     crm = _as_crm(crm)
     df = read_roster(csv_path_or_df)
     _meta.create_all(crm.engine)
+    _check_can_make_logins(crm)
     users = crm.users().set_index("login")
     loaded = roster(crm).set_index("student_id")
     depts = crm.table("departments")
@@ -764,24 +775,49 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin", reset_passwords=Fa
 CREDENTIAL_COLUMNS = ["学号", "姓名", "用户名", "密码", "连接串"]
 
 
+def _no_createrole(detail: str) -> GuardFailed:
+    return GuardFailed("NEEDS_CREATEROLE", f"the teacher's login may not create the students' logins: ask the "
+                       f"database administrator for CREATEROLE ({detail}); nothing was written",
+                       "教师账号无权为学生创建数据库账号：请数据库管理员授予 CREATEROLE；未写入任何数据")
+
+
+def _check_can_make_logins(crm: CRM) -> None:
+    if _is_secured(crm):
+        from sqlalchemy import text
+        with crm.engine.connect() as con:
+            if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+                               ).scalar():
+                raise _no_createrole("no CREATEROLE")
+
+
 def _make_logins(crm: CRM, students: pd.DataFrame, *, reset=False) -> pd.DataFrame:
     """Give each roster student without one (all of ``reset``, or the ids in it) a PostgreSQL login
     with a new password; the rows of the credentials sheet (empty off PostgreSQL)."""
     sheet = pd.DataFrame(columns=CREDENTIAL_COLUMNS)
-    if not (isinstance(crm, _ClassCRM) and crm.secured()):
+    if not _is_secured(crm):
         return sheet
     wanted = set(students["student_id"]) if reset is True else set(reset or ())
     rows = []
-    with crm.engine.begin() as con:
-        have = _classdb.logins(con)
-        for r in students.itertuples():
-            if r.student_id in have and r.student_id not in wanted:
-                continue
-            pw = _classdb.new_password()
-            role = _classdb.create_login(con, r.student_id, pw)
-            url = crm.engine.url.set(username=role, password=pw).render_as_string(hide_password=False)
-            rows.append((r.student_id, r.name, role, pw, url))
+    try:
+        with crm.engine.begin() as con:
+            _logins_for(con, crm, students, wanted, rows)
+    except DBAPIError as err:
+        if getattr(getattr(err, "orig", None), "sqlstate", None) != "42501":
+            raise
+        raise _no_createrole(str(err.orig).splitlines()[0]) from None
     return pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
+
+
+def _logins_for(con, crm, students, wanted, rows) -> None:
+    """Make the logins (in the caller's transaction), appending the sheet rows to ``rows``."""
+    have = _classdb.logins(con)
+    for r in students.itertuples():
+        if r.student_id in have and r.student_id not in wanted:
+            continue
+        pw = _classdb.new_password()
+        role = _classdb.create_login(con, r.student_id, pw)
+        url = crm.engine.url.set(username=role, password=pw).render_as_string(hide_password=False)
+        rows.append((r.student_id, r.name, role, pw, url))
 
 
 def reset_passwords(crm, students=True) -> pd.DataFrame:
@@ -966,7 +1002,7 @@ class _State:
         self.flags: dict[str, list[str]] = {}
         untrusted: set[int] = set()
         with crm.engine.connect() as con:
-            if isinstance(crm, _ClassCRM) and crm.secured():
+            if _is_secured(crm):
                 untrusted, self.flags = _classdb.evidence_problems(con)
             r = con.execute(select(log.id, log.at, log.user_login, log.action, log.doc_type, log.doc_no)
                             .order_by(log.id))

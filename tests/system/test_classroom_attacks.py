@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from syshelpers import fingerprint
 
-from crmlab.system import PermissionDenied, classroom
+from crmlab.system import GuardFailed, PermissionDenied, _classdb, classroom
 from crmlab.system.engine import Desk
 
 ROSTER = pd.DataFrame({
@@ -334,3 +334,29 @@ def test_a_whole_class_plays_with_its_own_logins(klass):
     assert crm.check_invariants() == [] and crm.doc(opp)["version"] == v
     for d in (s02, s03, s04, s05):
         d.crm.close()
+
+
+def test_the_protections_are_installed_once_and_need_a_login_that_makes_roles(klass, pg_url):
+    crm, _ = klass
+    assert _classdb.secure(crm.engine) is False                  # already there: open_class locks nothing
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    who, name = f"teacher_{uuid.uuid4().hex[:8]}", f"t_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as con:                                  # a school's login: owns its database, no CREATEROLE
+        con.execute(sa.text(f'CREATE ROLE "{who}" LOGIN'))
+        con.execute(sa.text(f'CREATE DATABASE "{name}" OWNER "{who}"'))
+    url = sa.engine.make_url(pg_url).set(username=who, database=name).render_as_string(hide_password=False)
+    try:
+        school = classroom.open_class(url)
+        assert school.secured()
+        before = fingerprint(school)
+        with pytest.raises(GuardFailed) as info:
+            classroom.load_roster(school, ROSTER)
+        assert info.value.code == "NEEDS_CREATEROLE" and "CREATEROLE" in str(info.value) and "未写入" in str(info.value)
+        assert fingerprint(school) == before and classroom.roster(school).empty
+        school.close()
+    finally:
+        with admin.connect() as con:
+            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            con.execute(sa.text(f'DROP OWNED BY "{who}"'))
+            con.execute(sa.text(f'DROP ROLE IF EXISTS "{who}"'))
+        admin.dispose()
