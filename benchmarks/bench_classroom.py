@@ -125,7 +125,7 @@ def contested_edit(desk, opp, field: dict, stats: Stats, rng, retries: int = 5) 
 
 def student(url, sid, role, team_eval, team_reps, args, stats, deadline, start, done, errors):
     rng = random.Random(sid)
-    desk = Timed(classroom.connect(url, sid), stats)
+    desk = Timed(classroom.connect(url, sid), stats)          # url: the student's own login (or the teacher's)
     crm = desk.crm
     start.wait()
     try:
@@ -209,13 +209,21 @@ def dispatch_orders(crm, k: int) -> int:
     return n
 
 
-def solo_baseline(crm, url) -> pd.DataFrame:
+def _logins(out, url, shared: bool):
+    """student id → URL: their own database login (row-level security on), or the teacher's URL."""
+    sheet = out.attrs.get("credentials")
+    own = {} if shared or sheet is None else dict(zip(sheet["学号"], sheet["连接串"]))
+    return lambda sid: own.get(sid, url)
+
+
+def solo_baseline(crm, url, shared: bool = False) -> pd.DataFrame:
     """The same scenario by one rep and one evaluator alone (after the load run): uncontended latency."""
-    classroom.load_roster(crm, pd.DataFrame({"学号": ["SOLO1", "SOLO2"], "姓名": ["独奏甲", "独奏乙"],
-                                             "角色": ["业务员", "评估人"], "小组": ["独奏组", "独奏组"]}))
+    out = classroom.load_roster(crm, pd.DataFrame({"学号": ["SOLO1", "SOLO2"], "姓名": ["独奏甲", "独奏乙"],
+                                                   "角色": ["业务员", "评估人"], "小组": ["独奏组", "独奏组"]}))
+    logins = _logins(out, url, shared)
     stats = Stats()
-    rep = Timed(classroom.connect(url, "SOLO1"), stats)
-    ev = Timed(classroom.connect(url, "SOLO2"), stats)
+    rep = Timed(classroom.connect(logins("SOLO1"), "SOLO1"), stats)
+    ev = Timed(classroom.connect(logins("SOLO2"), "SOLO2"), stats)
     classroom.autoplay(rep, evaluator="SOLO2")
     classroom.autoplay(ev)
     opp = _opp(crm, "SOLO1")
@@ -231,7 +239,7 @@ def run(url: str, args) -> dict:
     crm = classroom.open_class(url)
     roster = make_roster(args.students)
     t0 = time.perf_counter()
-    classroom.load_roster(crm, roster)
+    logins = _logins(classroom.load_roster(crm, roster), url, args.shared)
     t_roster = time.perf_counter() - t0
     n_orders = dispatch_orders(crm, args.orders)
     r = classroom.roster(crm)
@@ -244,7 +252,7 @@ def run(url: str, args) -> dict:
         ev = g.query("role == 'sales_manager'")["student_id"]
         reps = g.query("role == 'sales_rep'")["student_id"].tolist()
         threads.append(threading.Thread(target=student, daemon=True, args=(
-            url, s.student_id, s.role, ev.iloc[0] if len(ev) else None, reps, args, stats,
+            logins(s.student_id), s.student_id, s.role, ev.iloc[0] if len(ev) else None, reps, args, stats,
             time.monotonic() + args.limit + 30, start, done, errors)))
     for t in threads:
         t.start()
@@ -274,7 +282,7 @@ def run(url: str, args) -> dict:
     book = classroom.grade_from_db(crm)
     t_grade = time.perf_counter() - t2
     finished = int((book["total"] == book["max"]).sum())
-    solo = solo_baseline(crm, url)
+    solo = solo_baseline(crm, url, args.shared)
     crm.close()
     return {
         "students": len(r), "threads_left": alive, "finished": finished, "roster_s": t_roster, "grade_s": t_grade,
@@ -297,6 +305,8 @@ def run(url: str, args) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--students", type=int, default=50)
+    ap.add_argument("--shared", action="store_true",
+                    help="every student on the teacher's URL (no row-level security), as before issue 17")
     ap.add_argument("--edits", type=int, default=5, help="contested edits per rep (and reviews per opportunity)")
     ap.add_argument("--orders", type=int, default=3, help="work orders per engineer")
     ap.add_argument("--limit", type=float, default=120, help="wall-clock limit of the run (seconds)")

@@ -22,9 +22,10 @@ database — the audit log says *who* did it (textbook §3.2 grades 60 % on per-
 here the audit log and the database state are the evidence, digest §5.1.5). The step list, the
 points and the roster format are crmlab's (the textbook's 技能训练 is one student per machine).
 
-The CRM clock of a classroom is *shared*: before each action a student's clock moves forward
-to the latest time in the audit log, so the class's actions stay in order; ``live=True`` makes
-it follow the computer's clock instead (for a real lesson; notebooks and tests use the default).
+The CRM clock of a classroom is *shared* and the teacher's: every action happens at the class
+time (the table ``classroom_clock``); the teacher moves it (``crm.tick``, ``crm.set_clock`` on the
+teacher's connection), a student's desk may not (``CLASS_CLOCK``). ``open_class(url, live=True)``
+makes it follow the computer's clock instead (for a real lesson; notebooks and tests use the default).
 
 Many students at once: a class connection reads the document-number counter ``FOR UPDATE``
 (two students saving a lead at the same moment wait for each other instead of taking the same
@@ -32,10 +33,15 @@ number), and an action whose transaction collided with another's (unique key, de
 again, at most :data:`RETRIES` times — safe, because a failed action changed nothing.
 ``benchmarks/bench_classroom.py`` runs 50 simulated students against one PostgreSQL.
 
-The record rules are the CRM's, applied to what a student does *through the desk*
-(``desk.documents()``, ``desk.get()`` and every action). All students share one database login,
-so the rules are the rules of the game, not a security boundary: ``desk.crm`` (the teacher's
-and grader's view) or SQL with the URL reads everything. See ``docs/classroom.md``.
+Security (PostgreSQL, :mod:`crmlab.system._classdb`): the teacher's login owns the database and
+is not a superuser (:func:`start_server`); each student has their own login from
+:func:`load_roster` (credentials sheet: :func:`write_credentials`) and connects with
+``classroom.connect(URL, "学号", password=…)``. The database maps the login to the student, so
+that connection acts only as that student whatever the Python side says; the record rules are
+enforced by row-level security as well as by the engine; the audit log is stamped by the
+database (who, role, class time) and append-only for students; only the teacher moves the clock;
+:func:`grade_from_db` counts only stamped evidence and flags what needs a look. On SQLite the
+rules are the rules of the game, not a security boundary. See ``docs/classroom.md``.
 
 Example
 -------
@@ -73,24 +79,27 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from sqlalchemy import Column, DateTime, MetaData, String, Table, event, func, insert, inspect, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, event, insert, inspect, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from . import _classdb
 from . import models as m
 from . import permissions as perm
 from .engine import CRM, Desk, _seed_if_empty, _url
-from .errors import CRMError, GuardFailed, NotFound
+from .errors import CRMError, GuardFailed, NotFound, PermissionDenied
 
 __all__ = [
     "start_server", "stop_server", "server_running", "open_class", "read_roster", "load_roster", "roster",
     "connect", "RosterError", "ROSTER_ROLES", "Step", "SCENARIO", "scenario_table", "progress", "dashboard",
     "autoplay", "dispatch_requests", "grade_from_db", "write_gradebook", "grade_command", "cli_grade",
-    "add_cli", "main", "DEFAULT_PORT", "RETRIES", "ROLE_GROUPS", "STUDENT_ROLES", "ROSTER_TABLE",
+    "add_cli", "main", "DEFAULT_PORT", "RETRIES", "ROLE_GROUPS", "STUDENT_ROLES", "ROSTER_TABLE", "CLOCK_TABLE",
+    "write_credentials", "reset_passwords", "CREDENTIAL_COLUMNS", "class_url",
 ]
 
 DEFAULT_PORT = 54330
-DB_ROLE = "crmlab"
+DB_ROLE = "crmlab"          # the teacher's login: owns the class database, not a superuser
 DB_NAME = "crmlab"
+SUPERUSER = "postgres"      # the cluster's superuser: random password, never handed out
 
 # ============================================================================ the server
 def _pg_bin() -> Path:
@@ -133,20 +142,52 @@ def server_running(data_dir) -> bool:
     return _as_owner([str(_pg_bin() / "pg_ctl"), "-D", str(data_dir), "status"]).returncode == 0
 
 
-def _server_url(host: str, port: int, password: str | None) -> str:
-    who = DB_ROLE if password is None else f"{DB_ROLE}:{quote(password, safe='')}"
+def _server_url(host: str, port: int, password: str | None, user: str = DB_ROLE) -> str:
+    who = user if password is None else f"{user}:{quote(password, safe='')}"
     return f"postgresql+psycopg://{who}@{host}:{port}/{DB_NAME}"
+
+
+#: File in the cluster's folder (readable by the cluster owner only) with the generated passwords of
+#: the cluster superuser ``postgres`` (never shown to anyone) and of the teacher's login ``crmlab``.
+SECRETS = "crmlab-class.json"
+
+
+def _secrets(data_dir: Path) -> dict:
+    import json
+    path = data_dir / SECRETS
+    if not path.exists():
+        raise GuardFailed("NOT_A_CLASS_SERVER", f"{data_dir} was not made by this version of crmlab (no {SECRETS}): "
+                          "start the class in a new folder", f"{data_dir} 不是本版本 crmlab 创建的班级数据库（缺少 "
+                          f"{SECRETS}），请换一个新文件夹启动")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_secrets(data_dir: Path, secrets_: dict, root: bool) -> None:
+    import json
+    path = data_dir / SECRETS
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(secrets_, f)
+    if root:
+        shutil.chown(path, "postgres", "postgres")
 
 
 def start_server(data_dir, port: int = DEFAULT_PORT, *, listen: str = "127.0.0.1", password: str | None = None,
                  host: str | None = None, fast: bool = False, timeout: int = 60) -> str:
-    """Initialise (first time) and start a local PostgreSQL server for the class; return its URL.
+    """Initialise (first time) and start a local PostgreSQL server for the class; return the
+    teacher's URL (with the teacher's password).
 
     Uses Debian's ``initdb`` and ``pg_ctl`` (run as the ``postgres`` user when called as root,
     the approach of ``.ci/services``). The cluster lives in ``data_dir`` (kept between lessons:
-    :func:`stop_server` stops it, the data stay), its log in ``data_dir/server.log``; the
-    database ``crmlab`` and the role ``crmlab`` are created. Calling it again while the server
-    runs just returns the URL.
+    :func:`stop_server` stops it, the data stay), its log in ``data_dir/server.log``.
+
+    Security (课堂服务器的安全): the cluster's superuser is ``postgres`` with a random password
+    kept in ``data_dir/crmlab-class.json`` (readable by the cluster owner only) and never shown;
+    the teacher's login ``crmlab`` is **not** a superuser — it owns the database ``crmlab`` and may
+    create the students' logins (CREATEROLE); every login needs its password (scram-sha-256 on
+    the Unix socket and on TCP, loopback included; no ``trust``). Students get their own logins
+    from :func:`load_roster` (``crmlab classroom roster``), never this URL. Calling it again while
+    the server runs just returns the URL.
 
     Parameters
     ----------
@@ -154,61 +195,31 @@ def start_server(data_dir, port: int = DEFAULT_PORT, *, listen: str = "127.0.0.1
         root — e.g. under /srv or /tmp, not /root).
     port : TCP port (default 54330).
     listen : address(es) to listen on. The default ``127.0.0.1`` serves notebooks on the same
-        machine (a JupyterHub) with no password; any other address (``"*"``, the machine's LAN
-        address) needs ``password`` and admits password logins from the server's own subnets.
-    password : password of the ``crmlab`` role (required when ``listen`` is not loopback).
+        machine (a JupyterHub); any other address (``"*"``, the machine's LAN address) needs
+        ``password`` and admits password logins from the server's own subnets.
+    password : the teacher's password (generated when not given on a loopback server; required when
+        ``listen`` is not loopback). Kept from the first start.
     host : host name put in the returned URL (default: ``listen``, or 127.0.0.1 for ``*``).
     fast : no fsync (tests, benchmarks; never for a real class: a crash could lose data).
 
     Example (not run here: it starts a server)::
 
         url = classroom.start_server("/srv/crm-class", port=54330)
-        # 'postgresql+psycopg://crmlab@127.0.0.1:54330/crmlab'
+        # 'postgresql+psycopg://crmlab:<teacher password>@127.0.0.1:54330/crmlab'
     """
     data_dir = Path(data_dir).resolve()
     loopback = listen in ("127.0.0.1", "localhost", "::1")
     if not loopback and not password:
         raise GuardFailed("PASSWORD_REQUIRED", f"listening on {listen!r} (beyond this machine) needs a password",
                           f"在 {listen!r} 上监听（本机以外可访问）时必须设置密码")
-    url = _server_url(host or (listen if listen not in ("*", "0.0.0.0") else "127.0.0.1"), port, password)
+    url_host = host or (listen if listen not in ("*", "0.0.0.0") else "127.0.0.1")
     bin_ = _pg_bin()
-    if server_running(data_dir):
-        return url
     root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if server_running(data_dir):
+        return _server_url(url_host, port, _secrets(data_dir)["teacher"])
     if not (data_dir / "PG_VERSION").exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        if any(data_dir.iterdir()):
-            raise GuardFailed("DATA_DIR_NOT_EMPTY", f"{data_dir} is neither empty nor a PostgreSQL cluster",
-                              f"{data_dir} 不是空文件夹，也不是 PostgreSQL 数据目录")
-        if root:
-            shutil.chown(data_dir, "postgres", "postgres")
-            if _as_owner(["test", "-w", str(data_dir)]).returncode != 0:
-                raise PermissionError(f"the postgres user cannot write {data_dir}: choose a folder it can reach "
-                                      f"(e.g. under /srv or /tmp) / postgres 用户无法写入 {data_dir}，请换一个它能访问的文件夹")
-        cmd = [str(bin_ / "initdb"), "-D", str(data_dir), "-U", DB_ROLE, "-E", "UTF8", "--locale=C.UTF-8",
-               "--auth-local=trust", "--auth-host=" + ("trust" if loopback else "scram-sha-256")]
-        pwfile = None
-        if password:
-            fd, name = tempfile.mkstemp(prefix="crmlab-pw-")         # 0600, readable by the cluster owner only
-            os.write(fd, (password + "\n").encode("utf-8"))
-            os.close(fd)
-            pwfile = Path(name)
-            if root:
-                shutil.chown(pwfile, "postgres", "postgres")
-            cmd += ["--pwfile", str(pwfile)]
-        if fast:
-            cmd.append("--no-sync")
-        try:
-            res = _as_owner(cmd, timeout=timeout * 2)
-        finally:
-            if pwfile is not None:
-                pwfile.unlink(missing_ok=True)
-        if res.returncode != 0:
-            raise RuntimeError(f"initdb failed / 初始化数据库失败:\n{res.stderr or res.stdout}")
-        if not loopback:
-            with open(data_dir / "pg_hba.conf", "a", encoding="utf-8") as f:
-                f.write(f"# crmlab classroom: password logins from this server's subnets\n"
-                        f"host {DB_NAME} {DB_ROLE} samenet scram-sha-256\n")
+        _initdb(bin_, data_dir, password, loopback, fast, timeout, root)
+    secrets_ = _secrets(data_dir)
     probe = "127.0.0.1" if listen in ("*", "0.0.0.0") else listen.split(",")[0].strip()
     if not _port_free(probe, port):
         raise GuardFailed("PORT_IN_USE", f"port {port} is already in use: choose another port",
@@ -219,19 +230,67 @@ def start_server(data_dir, port: int = DEFAULT_PORT, *, listen: str = "127.0.0.1
     if res.returncode != 0:
         raise RuntimeError(f"PostgreSQL did not start; see {data_dir / 'server.log'} / PostgreSQL 未能启动，"
                            f"请查看 {data_dir / 'server.log'}:\n{res.stderr or res.stdout}")
-    _create_database(bin_, data_dir, port)
-    return url
+    _create_database(data_dir, port, secrets_)
+    return _server_url(url_host, port, secrets_["teacher"])
 
 
-def _create_database(bin_: Path, data_dir: Path, port: int) -> None:
-    # over the Unix socket in data_dir: local logins are trusted, so no password is needed here
-    exists = _as_owner([str(bin_ / "psql"), "-h", str(data_dir), "-p", str(port), "-U", DB_ROLE, "-d", "postgres",
-                        "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"], timeout=60)
-    if exists.stdout.strip() != "1":
-        res = _as_owner([str(bin_ / "createdb"), "-h", str(data_dir), "-p", str(port), "-U", DB_ROLE, DB_NAME],
-                        timeout=60)
-        if res.returncode != 0:
-            raise RuntimeError(f"createdb failed / 创建数据库失败:\n{res.stderr}")
+def _initdb(bin_: Path, data_dir: Path, password, loopback: bool, fast: bool, timeout: int, root: bool) -> None:
+    """A new cluster: superuser ``postgres`` with a random password, scram-sha-256 for every login."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if any(data_dir.iterdir()):
+        raise GuardFailed("DATA_DIR_NOT_EMPTY", f"{data_dir} is neither empty nor a PostgreSQL cluster",
+                          f"{data_dir} 不是空文件夹，也不是 PostgreSQL 数据目录")
+    if root:
+        shutil.chown(data_dir, "postgres", "postgres")
+        if _as_owner(["test", "-w", str(data_dir)]).returncode != 0:
+            raise PermissionError(f"the postgres user cannot write {data_dir}: choose a folder it can reach "
+                                  f"(e.g. under /srv or /tmp) / postgres 用户无法写入 {data_dir}，请换一个它能访问的文件夹")
+    secrets_ = {"superuser": _classdb.new_password(24), "teacher": password or _classdb.new_password(16)}
+    fd, name = tempfile.mkstemp(prefix="crmlab-pw-")         # 0600, readable by the cluster owner only
+    os.write(fd, (secrets_["superuser"] + "\n").encode("utf-8"))
+    os.close(fd)
+    pwfile = Path(name)
+    if root:
+        shutil.chown(pwfile, "postgres", "postgres")
+    cmd = [str(bin_ / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "-E", "UTF8", "--locale=C.UTF-8",
+           "--auth=scram-sha-256", "--pwfile", str(pwfile)]
+    if fast:
+        cmd.append("--no-sync")
+    try:
+        res = _as_owner(cmd, timeout=timeout * 2)
+    finally:
+        pwfile.unlink(missing_ok=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"initdb failed / 初始化数据库失败:\n{res.stderr or res.stdout}")
+    if not loopback:
+        with open(data_dir / "pg_hba.conf", "a", encoding="utf-8") as f:
+            f.write("# crmlab classroom: password logins from this server's subnets\n"
+                    "host all all samenet scram-sha-256\n")
+    _write_secrets(data_dir, secrets_, root)
+
+
+def _create_database(data_dir: Path, port: int, secrets_: dict) -> None:
+    """The teacher's login (not a superuser) and the class database it owns; over the Unix socket
+    in ``data_dir`` as the superuser, with its password."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import URL
+
+    su = create_engine(URL.create("postgresql+psycopg", username=SUPERUSER, password=secrets_["superuser"],
+                                  database="postgres", query={"host": str(data_dir), "port": str(port)}),
+                       isolation_level="AUTOCOMMIT")
+    q = _classdb.ident
+    try:
+        with su.connect() as con:
+            if not con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": DB_ROLE}).scalar():
+                con.execute(text(f"CREATE ROLE {q(DB_ROLE)} LOGIN NOSUPERUSER CREATEROLE NOCREATEDB "
+                                 f"PASSWORD {_classdb.literal(secrets_['teacher'])}"))
+                con.execute(text(f"GRANT pg_signal_backend TO {q(DB_ROLE)}"))     # end a student's stuck session
+            if not con.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": DB_NAME}).scalar():
+                con.execute(text(f"CREATE DATABASE {q(DB_NAME)} OWNER {q(DB_ROLE)}"))
+                con.execute(text(f"REVOKE CONNECT, TEMPORARY ON DATABASE {q(DB_NAME)} FROM PUBLIC"))
+                con.execute(text(f"GRANT CONNECT ON DATABASE {q(DB_NAME)} TO {q(DB_ROLE)}"))
+    finally:
+        su.dispose()
 
 
 def stop_server(data_dir, *, timeout: int = 60) -> bool:
@@ -260,27 +319,90 @@ def _class_url(url) -> str:
 
 
 class _ClassCRM(CRM):
-    """A :class:`CRM` whose clock follows the class: before each action it moves forward to the
-    latest time in the shared audit log (and, ``live``, to the computer's clock)."""
+    """A :class:`CRM` on the class database whose clock is the class's (``classroom_clock``, moved by
+    the teacher only; ``live``: the computer's clock). A student's connection (:func:`connect`)
+    acts only as that student: logging in as anyone else and moving the clock are refused here, and
+    on PostgreSQL by the database itself (:mod:`crmlab.system._classdb`)."""
 
     def __init__(self, url, *, live: bool = False, **kw):
         super().__init__(_class_url(url), **kw)
         self.live = live
+        self.student: str | None = None          # set by connect(): the one student this connection plays
+        self._secure: bool | None = None
+        self._clock_table = False
         event.listen(self._Session, "do_orm_execute", _lock_counter)
 
-    def sync_clock(self) -> dt.datetime:
-        """Move this connection's clock to the class's latest time (never backwards)."""
+    def secured(self) -> bool:
+        """Whether the database enforces the classroom's security (PostgreSQL, :func:`open_class`)."""
+        if self._secure is None:
+            if not _classdb.is_postgres(self.engine):
+                self._secure = False
+            else:
+                with self.engine.connect() as con:
+                    self._secure = bool(_classdb.secured(con))
+        return self._secure
+
+    def _has_clock(self) -> bool:
+        if not self._clock_table:                    # once there, it stays: one catalog query per connection
+            self._clock_table = inspect(self.engine).has_table(CLOCK_TABLE.name)
+        return self._clock_table
+
+    def _class_clock(self):
+        if not self._has_clock():
+            return None
         with self.engine.connect() as con:
-            latest = con.execute(select(func.max(m.AuditLog.at))).scalar()
-        candidates = [self.now]
-        if latest is not None:
-            candidates.append(pd.Timestamp(latest).to_pydatetime().replace(tzinfo=None))
-        if self.live:
+            return con.execute(select(CLOCK_TABLE.c.now, CLOCK_TABLE.c.live).where(CLOCK_TABLE.c.id == 1)).first()
+
+    def sync_clock(self) -> dt.datetime:
+        """Move this connection's clock to the class clock (and, ``live``, the computer's clock)."""
+        row = self._class_clock()
+        candidates = [self.now] if row is None else [pd.Timestamp(row[0]).to_pydatetime().replace(tzinfo=None)]
+        if self.live or (row is not None and row[1]):
             candidates.append(dt.datetime.now().replace(microsecond=0))
         self.now = max(candidates)
         return self.now
 
+    def _teacher_only(self):
+        if self.student is not None:
+            raise PermissionDenied("CLASS_CLOCK", f"only the teacher moves the class clock ({self.student} may not)",
+                                   f"只有老师可以调整班级时钟（{self.student} 不能调整）")
+
+    def tick(self, days: float = 0, hours: float = 0, minutes: float = 0) -> dt.datetime:
+        """Move the class clock forward (the teacher only; a student's desk is refused)."""
+        self._teacher_only()
+        self.sync_clock()
+        return self._store_clock(super().tick(days, hours, minutes))
+
+    def set_clock(self, when) -> dt.datetime:
+        """Set the class clock, not earlier than now (the teacher only)."""
+        self._teacher_only()
+        self.sync_clock()
+        return self._store_clock(super().set_clock(when))
+
+    def _store_clock(self, t: dt.datetime) -> dt.datetime:
+        if self._has_clock():
+            with self.engine.begin() as con:
+                con.execute(CLOCK_TABLE.update().where(CLOCK_TABLE.c.id == 1).values(now=t))
+        return t
+
+    def login(self, user) -> Desk:
+        """A desk for ``user``; on a student's connection only for that student (else PermissionDenied)."""
+        if self.student is not None:
+            u = self._user(user)
+            if u.login != self.student:
+                raise PermissionDenied("NOT_YOURSELF", f"this connection belongs to {self.student}: it cannot act "
+                                       f"as {u.login}", f"此连接属于 {self.student}，不能以 {u.login} 的身份操作")
+        return super().login(user)
+
     def _run(self, *args, **kw):
+        try:
+            return self._run_retrying(*args, **kw)
+        except DBAPIError as err:
+            if getattr(getattr(err, "orig", None), "sqlstate", None) == "42501":     # insufficient privilege
+                raise _refused(err) from None
+            raise
+
+    def _run_retrying(self, *args, **kw):
         if self._batch is not None:
             return super()._run(*args, **kw)
         for attempt in range(RETRIES):
@@ -294,6 +416,22 @@ class _ClassCRM(CRM):
                 if attempt == RETRIES - 1 or not _transient(err):
                     raise
                 time.sleep(random.uniform(0, 0.01 * 2 ** attempt))        # back off, out of step
+
+
+def _is_secured(crm: CRM) -> bool:
+    """Whether ``crm``'s database enforces the classroom's security (any CRM on the class database)."""
+    if isinstance(crm, _ClassCRM):
+        return crm.secured()
+    if not _classdb.is_postgres(crm.engine):
+        return False
+    with crm.engine.connect() as con:
+        return bool(_classdb.secured(con))
+
+
+def _refused(err) -> PermissionDenied:
+    """The database refused a student's write (row-level security, the audit-log trigger, no grant)."""
+    msg = str(getattr(err, "orig", err)).splitlines()[0]
+    return PermissionDenied("DB_REFUSED", f"the class database refused this: {msg}", f"班级数据库拒绝了该操作：{msg}")
 
 
 #: How often a classroom action is tried when concurrent transactions collide (see ``_run``).
@@ -324,6 +462,11 @@ ROSTER_TABLE = Table("classroom_roster", _meta,
                      Column("role", String(30), nullable=False),
                      Column("team", String(50), nullable=False),
                      Column("loaded_at", DateTime, nullable=False))
+#: The class clock (one row): the CRM time of every student's action; only the teacher moves it.
+CLOCK_TABLE = Table("classroom_clock", _meta,
+                    Column("id", Integer, primary_key=True),
+                    Column("now", DateTime, nullable=False),
+                    Column("live", Boolean, nullable=False, default=False))
 
 
 def _as_crm(crm_or_url) -> CRM:
@@ -333,9 +476,12 @@ def _as_crm(crm_or_url) -> CRM:
 
 
 def open_class(url=None, *, demo: bool = True, live: bool = False) -> CRM:
-    """Open the shared class CRM at ``url`` (any SQLAlchemy URL; ``postgresql://`` works too):
-    create the tables and the roster table, seed the demo company 埃佛特 (its staff, products and
-    six trading customers) when the database is empty.
+    """Open the shared class CRM at ``url`` as the teacher (any SQLAlchemy URL; ``postgresql://``
+    works too): create the tables, the roster table and the class clock, seed the demo company
+    埃佛特 (its staff, products and six trading customers) when the database is empty, and — on
+    PostgreSQL, when ``url``'s login owns the tables — install the classroom's security
+    (:mod:`crmlab.system._classdb`: students' group role, row-level security, the stamped audit
+    log, the teacher-only clock). ``live=True`` makes the class clock follow the computer's clock.
 
     >>> crm = open_class(":memory:")
     >>> roster(crm).empty, "chenjing" in set(crm.users()["login"])
@@ -346,7 +492,25 @@ def open_class(url=None, *, demo: bool = True, live: bool = False) -> CRM:
     _meta.create_all(crm.engine)
     if demo:
         _seed_if_empty(crm)
+    with crm.engine.begin() as con:
+        if con.execute(select(CLOCK_TABLE.c.id)).first() is None:
+            con.execute(insert(CLOCK_TABLE).values(id=1, now=crm.now, live=bool(live)))
+        elif live:
+            con.execute(CLOCK_TABLE.update().values(live=True))
+    if _classdb.is_postgres(crm.engine) and _owns_tables(crm):
+        _classdb.secure(crm.engine)
+        crm._secure = True
+    crm.sync_clock()
     return crm
+
+
+def _owns_tables(crm: CRM) -> bool:
+    from sqlalchemy import text
+    with crm.engine.connect() as con:
+        return bool(con.execute(text(
+            "SELECT pg_has_role(current_user, tableowner, 'USAGE') OR "
+            "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+            "FROM pg_tables WHERE tablename = 'audit_log' AND schemaname = current_schema()")).scalar())
 
 
 # ============================================================================ the roster
@@ -519,7 +683,7 @@ def roster(crm) -> pd.DataFrame:
     return f[cols]
 
 
-def load_roster(crm, csv_path_or_df, *, admin: str = "admin") -> pd.DataFrame:
+def load_roster(crm, csv_path_or_df, *, admin: str = "admin", reset_passwords=False) -> pd.DataFrame:
     """Create the class's users and teams from a roster (CSV path or DataFrame); idempotent.
 
     Every row is checked first (:func:`read_roster`, then against the database: a student id may
@@ -535,6 +699,12 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin") -> pd.DataFrame:
     ``action`` (``created`` or ``unchanged``); ``.attrs["warnings"]`` lists teams with sales reps
     but no evaluator.
 
+    On a PostgreSQL class database each student also gets their own database login (role
+    ``<database>_<学号>``, a member of the group ``crmlab_student``) with a generated password:
+    ``.attrs["credentials"]`` is the teacher's sheet (学号, 姓名, 用户名, 密码, 连接串) for the
+    logins made now — write it with :func:`write_credentials`. Students who already have a login
+    keep their password unless ``reset_passwords`` (``True`` or a list of ids).
+
     >>> crm = open_class(":memory:")
     >>> df = pd.DataFrame({"student_id": ["S01", "S02"], "name": ["王芳", "李雷"],
     ...                    "role": ["sales rep", "evaluator"], "team": ["A 组", "A 组"]})
@@ -546,6 +716,7 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin") -> pd.DataFrame:
     crm = _as_crm(crm)
     df = read_roster(csv_path_or_df)
     _meta.create_all(crm.engine)
+    _check_can_make_logins(crm)
     users = crm.users().set_index("login")
     loaded = roster(crm).set_index("student_id")
     depts = crm.table("departments")
@@ -596,7 +767,90 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin") -> pd.DataFrame:
                 if (g["role"] == "sales_rep").any() and not g["role"].isin(["sales_manager", "sales_director"]).any()]
     out = df[["student_id", "name", "role", "team", "dept", "action"]].reset_index(drop=True)
     out.attrs["warnings"] = warnings
+    out.attrs["credentials"] = _make_logins(crm, out, reset=reset_passwords)
     return out
+
+
+#: Columns of the teacher's credentials sheet (账号密码表).
+CREDENTIAL_COLUMNS = ["学号", "姓名", "用户名", "密码", "连接串"]
+
+
+def _no_createrole(detail: str) -> GuardFailed:
+    return GuardFailed("NEEDS_CREATEROLE", f"the teacher's login may not create the students' logins: ask the "
+                       f"database administrator for CREATEROLE ({detail}); nothing was written",
+                       "教师账号无权为学生创建数据库账号：请数据库管理员授予 CREATEROLE；未写入任何数据")
+
+
+def _check_can_make_logins(crm: CRM) -> None:
+    if _is_secured(crm):
+        from sqlalchemy import text
+        with crm.engine.connect() as con:
+            if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+                               ).scalar():
+                raise _no_createrole("no CREATEROLE")
+
+
+def _make_logins(crm: CRM, students: pd.DataFrame, *, reset=False) -> pd.DataFrame:
+    """Give each roster student without one (all of ``reset``, or the ids in it) a PostgreSQL login
+    with a new password; the rows of the credentials sheet (empty off PostgreSQL)."""
+    sheet = pd.DataFrame(columns=CREDENTIAL_COLUMNS)
+    if not _is_secured(crm):
+        return sheet
+    wanted = set(students["student_id"]) if reset is True else set(reset or ())
+    rows = []
+    try:
+        with crm.engine.begin() as con:
+            _logins_for(con, crm, students, wanted, rows)
+    except DBAPIError as err:
+        if getattr(getattr(err, "orig", None), "sqlstate", None) != "42501":
+            raise
+        raise _no_createrole(str(err.orig).splitlines()[0]) from None
+    return pd.DataFrame(rows, columns=CREDENTIAL_COLUMNS)
+
+
+def _logins_for(con, crm, students, wanted, rows) -> None:
+    """Make the logins (in the caller's transaction), appending the sheet rows to ``rows``."""
+    have = _classdb.logins(con)
+    for r in students.itertuples():
+        if r.student_id in have and r.student_id not in wanted:
+            continue
+        pw = _classdb.new_password()
+        role = _classdb.create_login(con, r.student_id, pw)
+        url = crm.engine.url.set(username=role, password=pw).render_as_string(hide_password=False)
+        rows.append((r.student_id, r.name, role, pw, url))
+
+
+def reset_passwords(crm, students=True) -> pd.DataFrame:
+    """New passwords for ``students`` (ids; ``True``: the whole class): the credentials sheet rows.
+
+    The old passwords stop working at once (PostgreSQL class databases only)."""
+    crm = _as_crm(crm)
+    return _make_logins(crm, roster(crm)[["student_id", "name"]], reset=students)
+
+
+def write_credentials(sheet: pd.DataFrame, path) -> tuple[Path, Path]:
+    """Write the teacher's credentials sheet: ``path`` (.csv, UTF-8 with BOM for Excel) and the same
+    name with ``.html`` (one card per student, to print and cut). Both readable by the owner only.
+
+    Keep them like exam papers: whoever has a student's card can act as that student."""
+    path = Path(path).with_suffix(".csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = path.with_suffix(".html")
+    cards = "".join(
+        f'<div class="card"><b>{html.escape(str(r["姓名"]))}</b> 学号 {html.escape(str(r["学号"]))}<br>'
+        f'用户名 user: <code>{html.escape(str(r["用户名"]))}</code><br>密码 password: <code>{html.escape(str(r["密码"]))}</code>'
+        f'<br><small>from crmlab.system import classroom<br>desk = classroom.connect("{html.escape(str(r["连接串"]))}", '
+        f'"{html.escape(str(r["学号"]))}")</small></div>' for _, r in sheet.iterrows())
+    doc = ('<!doctype html><meta charset="utf-8"><title>班级 CRM 账号 / class CRM logins</title><style>'
+           "body{font-family:sans-serif}.card{border:1px dashed #888;padding:8px;margin:6px;width:46%;"
+           "display:inline-block;vertical-align:top;page-break-inside:avoid;font-size:13px}"
+           "code{font-size:15px}small{color:#444;word-break:break-all}</style>"
+           "<h3>班级 CRM 账号（请剪开分发，勿外传） / class CRM logins (cut and hand out; keep private)</h3>" + cards)
+    for p, write in ((path, lambda f: sheet.to_csv(f, index=False)), (page, lambda f: f.write(doc))):
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if p.suffix == ".csv" else "utf-8", newline="") as f:
+            write(f)
+    return path, page
 
 
 def _require_class(crm: CRM) -> None:
@@ -606,12 +860,19 @@ def _require_class(crm: CRM) -> None:
                        "该数据库中没有班级花名册，请老师先导入花名册（crmlab classroom roster URL 花名册.csv）")
 
 
-def connect(url, student_id: str, *, live: bool = False) -> Desk:
-    """A student's desk on the shared class CRM: ``desk = classroom.connect(URL, "S01")``.
+def connect(url, student_id: str, *, password: str | None = None, live: bool = False) -> Desk:
+    """A student's desk on the shared class CRM: ``desk = classroom.connect(URL, "学号", password="…")``.
+
+    ``url`` is the class URL the teacher hands out (the student's login ``<database>_<学号>`` is
+    filled in), the student's own 连接串 from the credentials sheet, or the path of a credentials
+    file (the teacher's CSV sheet, or a text file holding the 连接串); ``password`` may also be
+    the path of a file holding the password. On PostgreSQL the database knows who the login
+    belongs to: the desk — and anything done with this connection — acts only as that student
+    (another 学号 is refused); the teacher's own URL may open any student's desk (rehearsal).
 
     Every action of the desk is checked against the student's role and ownership and logged
-    under the student's login. The connection's clock is the class's (see the module notes);
-    ``live=True`` follows the computer's clock. The student must be on the roster.
+    under the student's login. The clock is the class's (moved by the teacher only). The student
+    must be on the roster.
 
     >>> import tempfile, pathlib
     >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'class.db'}"     # PostgreSQL in class
@@ -627,20 +888,87 @@ def connect(url, student_id: str, *, live: bool = False) -> Desk:
     """
     if isinstance(url, CRM):
         url = url.url
+    student_id = str(student_id)
+    url = _student_url(url, student_id, password)
     crm = _ClassCRM(url, live=live)
     try:
+        me, teacher = _identity(crm)
+        if me is not None and me != student_id:
+            raise PermissionDenied("NOT_YOUR_LOGIN", f"this database login belongs to {me}: it cannot connect as "
+                                   f"{student_id}", f"这个数据库账号属于 {me}，不能以 {student_id} 的身份连接")
+        if me is None and not teacher:
+            raise PermissionDenied("NOT_A_CLASS_LOGIN", "this database login is not a login of this class",
+                                   "这个数据库账号不属于本班")
         _require_class(crm)
-    except NotFound:
+        with crm.engine.connect() as con:
+            found = con.execute(select(ROSTER_TABLE.c.student_id).where(ROSTER_TABLE.c.student_id == student_id)
+                                ).scalar()
+        if found is None:
+            raise NotFound("NOT_IN_CLASS", f"{student_id!r} is not on the class roster",
+                           f"{student_id!r} 不在班级花名册中")
+        crm.sync_clock()
+        desk = crm.login(found)
+    except BaseException:
         crm.close()
         raise
-    with crm.engine.connect() as con:
-        found = con.execute(select(ROSTER_TABLE.c.student_id).where(ROSTER_TABLE.c.student_id == str(student_id))
-                            ).scalar()
-    if found is None:
-        crm.close()
-        raise NotFound("NOT_IN_CLASS", f"{student_id!r} is not on the class roster", f"{student_id!r} 不在班级花名册中")
-    crm.sync_clock()
-    return crm.login(found)
+    crm.student = found
+    return desk
+
+
+def class_url(url) -> str:
+    """The URL to hand out to the class: ``url`` without login and password (each student adds
+    their own: ``classroom.connect(URL, "学号", password=…)``)."""
+    from sqlalchemy.engine import make_url
+    return make_url(_class_url(url))._replace(username=None, password=None).render_as_string(hide_password=False)
+
+
+def _identity(crm: _ClassCRM) -> tuple[str | None, bool]:
+    """(student id of the connection's database login, whether it is the teacher's); off a secured
+    PostgreSQL database everyone is the teacher (the rules of the game, not a boundary)."""
+    try:
+        if not crm.secured():
+            return None, True
+        with crm.engine.connect() as con:
+            return _classdb.whoami(con)
+    except OperationalError as err:
+        if "password" in str(err) or "authentication" in str(err):
+            raise PermissionDenied("BAD_LOGIN", "the class database refused the login: check the 学号 and the "
+                                   "password on your card", "班级数据库拒绝登录：请核对学号和账号卡上的密码") from None
+        raise
+
+
+def _student_url(url, student_id: str, password) -> str:
+    """The URL to connect with: a credentials file read, the student's login and password filled in."""
+    from sqlalchemy.engine import make_url
+
+    text_ = str(url)
+    if "://" not in text_ and text_ != ":memory:" and Path(text_).is_file():
+        text_ = _from_file(Path(text_), student_id, "连接串")
+    if password is not None and Path(str(password)).is_file():
+        password = _from_file(Path(str(password)), student_id, "密码")
+    text_ = _class_url(text_)
+    if not text_.startswith(("postgresql", "postgres")):
+        return text_
+    u = make_url(text_)
+    if not u.username:
+        u = u.set(username=_classdb.login_role(u.database or "", student_id))
+    if password is not None:
+        u = u.set(password=str(password))
+    return u.render_as_string(hide_password=False)
+
+
+def _from_file(path: Path, student_id: str, column: str) -> str:
+    """A value from a credentials file: the student's row of the CSV sheet, or the file's first line."""
+    first = path.read_text(encoding="utf-8-sig").strip().splitlines()
+    if first and "学号" in first[0] and column in first[0]:
+        sheet = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        row = sheet[sheet["学号"] == student_id]
+        if row.empty:
+            raise NotFound("NOT_IN_SHEET", f"{student_id} is not in {path}", f"{path} 中没有 {student_id}")
+        return row[column].iloc[0]
+    if not first:
+        raise NotFound("EMPTY_FILE", f"{path} is empty", f"{path} 是空文件")
+    return first[0].strip()
 
 
 # ============================================================================ the scenario
@@ -671,9 +999,16 @@ class _State:
 
     def __init__(self, crm: CRM):
         log = m.AuditLog
+        self.flags: dict[str, list[str]] = {}
+        untrusted: set[int] = set()
         with crm.engine.connect() as con:
-            r = con.execute(select(log.at, log.user_login, log.action, log.doc_type, log.doc_no).order_by(log.id))
+            if _is_secured(crm):
+                untrusted, self.flags = _classdb.evidence_problems(con)
+            r = con.execute(select(log.id, log.at, log.user_login, log.action, log.doc_type, log.doc_no)
+                            .order_by(log.id))
             self.log = pd.DataFrame(r.fetchall(), columns=list(r.keys()))
+        # only evidence the server stamped: a student's audit entry written by hand is not counted
+        self.log = self.log[~self.log["id"].isin(untrusted)].drop(columns="id").reset_index(drop=True)
         self.log["at"] = pd.to_datetime(self.log["at"])
         self.opps = crm.opportunities()
         self.last_stage = crm.method().codes[-1]
@@ -822,6 +1157,7 @@ def progress(crm, *, wide: bool = False) -> pd.DataFrame:
                          "at": pd.Timestamp(when) if when is not None else pd.NaT, "note": note})
     f = pd.DataFrame(rows, columns=["student", "name", "role", "team", "step", "title_zh", "done", "at", "note"])
     f["at"] = pd.to_datetime(f["at"])
+    f.attrs["flags"] = st.flags
     if wide:
         order = [s.id for s in SCENARIO if s.id in set(f["step"])]
         w = f.pivot(index="student", columns="step", values="done").reindex(columns=order)
@@ -1091,6 +1427,7 @@ def grade_from_db(crm, points: dict | None = None, *, lab: str = "04_system", no
         limit = pd.Timestamp(deadline)
         limit = limit.tz_localize(None) if limit.tzinfo is not None else limit    # the CRM clock is local
     p = progress(crm)
+    flags = p.attrs.get("flags", {})
     steps = [s.id for s in SCENARIO]
     rows = []
     for sid, g in p.groupby("student", sort=False):
@@ -1110,6 +1447,7 @@ def grade_from_db(crm, points: dict | None = None, *, lab: str = "04_system", no
                 notes.append(f"{r.step}: {r.note}")
         if not g["done"].any():
             notes.append("no step found in the database / 数据库中没有该学生完成的步骤")
+        notes += flags.get(sid, [])
         row.update(total=total, max=mx, late=late, problems=" | ".join(notes))
         rows.append(row)
     for s in roster(crm).itertuples():                       # students whose role has no step
@@ -1168,9 +1506,11 @@ def _cmd_start(a) -> int:
     url = start_server(a.data, a.port, listen=a.listen, password=a.password, host=a.host)
     crm = open_class(url)
     crm.close()
-    print(f"class CRM running / 班级 CRM 已启动: {url}")
+    public = class_url(url)
+    print(f"class CRM running / 班级 CRM 已启动. Teacher's URL (keep it private) / 教师连接串（请勿外传）:\n    {url}")
+    print("next: crmlab classroom roster TEACHER_URL roster.csv  → one login and password per student / 每位学生一个账号")
     print("students run / 学生在笔记本中运行:")
-    print(f'    from crmlab.system import classroom\n    desk = classroom.connect("{url}", "学号")')
+    print(f'    from crmlab.system import classroom\n    desk = classroom.connect("{public}", "学号", password="密码")')
     return 0
 
 
@@ -1182,7 +1522,8 @@ def _cmd_stop(a) -> int:
 def _cmd_roster(a) -> int:
     crm = open_class(a.url)
     try:
-        out = load_roster(crm, a.csv, admin=a.admin)
+        reset = True if a.reset_passwords == "all" else (a.reset_passwords.split(",") if a.reset_passwords else False)
+        out = load_roster(crm, a.csv, admin=a.admin, reset_passwords=reset)
     except RosterError as err:
         print(str(err), file=sys.stderr)
         return 2
@@ -1191,6 +1532,12 @@ def _cmd_roster(a) -> int:
     print(out.to_string(index=False))
     for w in out.attrs.get("warnings", []):
         print("warning / 注意:", w)
+    sheet = out.attrs.get("credentials")
+    if sheet is not None and len(sheet):
+        target = a.credentials or Path(a.csv).with_name(Path(a.csv).stem + "_logins.csv")
+        csv_path, page = write_credentials(sheet, target)
+        print(f"{len(sheet)} login(s) made / 已生成 {len(sheet)} 个账号: {csv_path} and {page} "
+              "(the only copy of the passwords: keep it private / 密码仅此一份，请妥善保管)")
     if a.dispatch:
         print(dispatch_requests(a.url, desk_user=a.desk).to_string(index=False))
     return 0
@@ -1242,6 +1589,10 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--admin", default="admin", help="the Administrator's login (default admin)")
     p.add_argument("--dispatch", action="store_true", help="also give every engineer a service request")
     p.add_argument("--desk", default="chenjing", help="service-desk user who dispatches (default chenjing)")
+    p.add_argument("--credentials", default=None,
+                   help="the students' logins sheet (CSV + printable HTML; default ROSTER_logins.csv)")
+    p.add_argument("--reset-passwords", default=None, metavar="all|ID,ID",
+                   help="new passwords for these students (or all)")
     p.set_defaults(func=_cmd_roster)
     p = act.add_parser("dispatch", help="give every engineer without a work order a service request")
     p.add_argument("url")

@@ -192,11 +192,14 @@ def test_connect_gives_the_students_desk_with_the_shared_clock(db_url):
     with pytest.raises(classroom.NotFound) as info:
         classroom.connect(db_url, "zhangsan")                               # staff, not a student
     assert info.value.code == "NOT_IN_CLASS" and "不在班级花名册中" in str(info.value)
-    a.crm.tick(hours=3)
+    with pytest.raises(PermissionDenied) as info:
+        a.crm.tick(hours=3)                                                 # only the teacher moves the clock
+    assert info.value.code == "CLASS_CLOCK" and "只有老师" in str(info.value)
+    crm.tick(hours=3)
     a.new_lead("甲意向", source="网站", customer_name="甲公司", contact_name="乙")
     b.new_lead("乙意向", source="网站", customer_name="乙公司", contact_name="丙")
     log = crm.audit_log(action="new_lead")
-    assert pd.to_datetime(log["at"]).tolist() == [pd.Timestamp("2024-03-01 12:00")] * 2   # B's clock followed A's
+    assert pd.to_datetime(log["at"]).tolist() == [pd.Timestamp("2024-03-01 12:00")] * 2   # both follow the teacher's clock
     for d in (a, b):
         d.crm.close()
     crm.close()
@@ -338,9 +341,9 @@ def _play_class(crm, url):
     """S01 does everything, S02 only lead + conversion, S05 nothing; S03 evaluates; E01 serves."""
     s01, s02, s03, e01 = (classroom.connect(url, s) for s in ("S01", "S02", "S03", "E01"))
     classroom.autoplay(s01, evaluator="S03")
-    s01.crm.tick(minutes=10)
+    crm.tick(minutes=10)                             # the teacher moves the class clock
     classroom.autoplay(s03)
-    s01.crm.tick(minutes=10)
+    crm.tick(minutes=10)
     classroom.autoplay(s01)
     lead = s02.new_lead("李雷的线索", source="网站", customer_name="课堂客户 S02", contact_name="钱工")
     s02.convert_lead(lead, new_customer=True, new_contact=True)
@@ -434,6 +437,19 @@ def test_command_line_roster_dashboard_grade(db_url, tmp_path, capsys):
     assert classroom.main(["roster", db_url, str(path), "--dispatch"]) == 0
     out = capsys.readouterr().out
     assert "created" in out and "PG000001" in out
+    sheet = tmp_path / "roster_logins.csv"
+    if db_url.startswith("postgresql"):                 # one login per student: the teacher's sheet
+        logins = pd.read_csv(sheet, dtype=str, encoding="utf-8-sig")
+        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out
+        assert (tmp_path / "roster_logins.html").exists()
+        again = tmp_path / "again.csv"
+        assert classroom.main(["roster", db_url, str(path), "--reset-passwords", "S01",
+                               "--credentials", str(again)]) == 0
+        fresh = pd.read_csv(again, dtype=str, encoding="utf-8-sig")
+        assert fresh["学号"].tolist() == ["S01"] and fresh["密码"].iloc[0] != logins["密码"].iloc[0]
+        capsys.readouterr()
+    else:
+        assert not sheet.exists()                       # SQLite: no database logins
     bad = tmp_path / "bad.csv"
     bad.write_text("学号,姓名,角色,小组\nS01,王芳,老板,一组\n", encoding="utf-8")
     assert classroom.main(["roster", db_url, str(bad)]) == 2
@@ -459,7 +475,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_start_and_stop_a_class_server():
+def test_start_and_stop_a_class_server(tmp_path):
+    """`crmlab classroom start`: superuser postgres with a hidden password, the teacher's login is
+    not a superuser, scram-sha-256 everywhere (no trust), students get their own logins."""
     try:
         classroom._pg_bin()
     except FileNotFoundError:
@@ -471,12 +489,50 @@ def test_start_and_stop_a_class_server():
     port = _free_port()
     try:
         url = classroom.start_server(data, port, fast=True)
-        assert url == f"postgresql+psycopg://crmlab@127.0.0.1:{port}/crmlab"
+        u = sa.engine.make_url(url)
+        assert (u.username, u.host, u.port, u.database) == ("crmlab", "127.0.0.1", port, "crmlab") and u.password
         assert classroom.server_running(data)
         assert classroom.start_server(data, port, fast=True) == url           # already running: same URL
+        hba = [ln.split() for ln in _read_as_owner(data / "pg_hba.conf").splitlines()
+               if ln.strip() and not ln.lstrip().startswith("#")]
+        assert hba and all(ln[-1] == "scram-sha-256" for ln in hba), hba      # no trust, loopback and socket too
+        assert {ln[0] for ln in hba} >= {"local", "host"}
+        for bad in (u._replace(password=None), u.set(password="wrong"), u._replace(username="postgres", password=None),
+                    u.set(username="postgres", password="postgres")):
+            with pytest.raises(sa.exc.OperationalError):
+                with sa.create_engine(bad).connect():
+                    pass
+        teacher = sa.create_engine(url)
+        with teacher.connect() as con:
+            row = con.execute(sa.text("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")).one()
+            assert tuple(row) == (False, True)                                 # not a superuser; makes logins
+            assert con.execute(sa.text("SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database "
+                                       "WHERE datname = 'crmlab'")).scalar() == "crmlab"
+        teacher.dispose()
         crm = classroom.open_class(url.replace("postgresql+psycopg://", "postgresql://"))   # a plain URL works
-        classroom.load_roster(crm, ROSTER.head(2))
-        assert classroom.connect(url, "S01").login == "S01"
+        out = classroom.load_roster(crm, ROSTER.head(2))
+        sheet = out.attrs["credentials"]
+        assert sheet.columns.tolist() == ["学号", "姓名", "用户名", "密码", "连接串"] and len(sheet) == 2
+        csv_path, page = classroom.write_credentials(sheet, tmp_path / "logins.csv")
+        assert "王芳" in page.read_text(encoding="utf-8") and oct(csv_path.stat().st_mode)[-3:] == "600"
+        public = classroom.class_url(url)
+        assert public == f"postgresql+psycopg://127.0.0.1:{port}/crmlab"
+        pw = sheet.set_index("学号").loc["S01", "密码"]
+        desk = classroom.connect(public, "S01", password=pw)                  # class URL + 学号 + password
+        assert desk.login == "S01"
+        desk.new_lead("线索", source="网站", customer_name="甲", contact_name="乙")
+        with desk.crm.engine.connect() as con:
+            assert con.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar() is False
+        desk.crm.close()
+        desk = classroom.connect(csv_path, "S02")                             # or the credentials sheet
+        assert desk.login == "S02"
+        desk.crm.close()
+        with pytest.raises(PermissionDenied) as info:
+            classroom.connect(public, "S01", password="wrong")
+        assert info.value.code == "BAD_LOGIN" and "密码" in str(info.value)
+        with pytest.raises(PermissionDenied) as info:
+            classroom.connect(public, "S02", password=pw)                     # S01's password for S02
+        assert info.value.code == "BAD_LOGIN"
         crm.close()
         with contextlib.redirect_stdout(io.StringIO()):
             assert classroom.main(["stop", "--data", str(data)]) == 0
@@ -485,3 +541,7 @@ def test_start_and_stop_a_class_server():
     finally:
         classroom.stop_server(data)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def _read_as_owner(path) -> str:
+    return classroom._as_owner(["cat", str(path)]).stdout
