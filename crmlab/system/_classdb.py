@@ -194,6 +194,10 @@ def _tables(con: Connection, schema: str) -> list[str]:
     return list(con.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalars())
 
 
+#: A new row belongs to the student who writes it (owner and department are theirs).
+_MINE_NOW = "(owner_id = (SELECT crm_uid()) AND dept_id IS NOT DISTINCT FROM (SELECT crm_dept()))"
+
+
 def _policies(table: str) -> list[str]:
     """The row-level-security policies of one table (students only: the owner bypasses them)."""
     me = "(SELECT crm_me()) IS NOT NULL"
@@ -202,11 +206,16 @@ def _policies(table: str) -> list[str]:
     if table == "documents":
         sees = doc_rule()
         return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()))",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()) AND "
+                f"({_MINE_NOW} OR doc_type = 'work_order'))",             # a work order: for the engineer
                 f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({me})"]
     if table in DOC_CHILDREN:
         sees = f"crm_sees_no({ident(DOC_CHILDREN[table])})"
-        return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]
+        new = f"{sees} AND {_MINE_NOW}" if table == "opportunities" else sees
+        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
+                f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({sees})",
+                f"CREATE POLICY crm_drop ON {t} FOR DELETE TO {g} USING ({sees})",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK ({new})"]
     if table == "doc_links":
         sees = "(crm_sees_no(src_no) OR crm_sees_no(dst_no))"
         return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]

@@ -300,7 +300,11 @@ def test_a_student_cannot_move_documents_to_another_owner(klass):
                  f"UPDATE documents SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
                  f"UPDATE opportunities SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
                  f"UPDATE documents SET created_by = 'S02' WHERE no = '{opp}'",
-                 f"UPDATE evaluations SET evaluator = 'S04' WHERE opp_no = '{opp}'")
+                 f"UPDATE evaluations SET evaluator = 'S04' WHERE opp_no = '{opp}'",
+                 # nor make a document in someone else's name
+                 "INSERT INTO documents (no, doc_type, status, owner_id, dept_id, total, audit_step, created_at, "
+                 "created_by, updated_at, data, version) SELECT 'SJ999999', 'opportunity', 'won', id, dept_id, 0, 0, "
+                 "now(), 'S03', now(), '{}', 1 FROM users WHERE login = 'S01'")
     assert fingerprint(crm) == before
     pd.testing.assert_frame_equal(_grades(crm), grades)
 
