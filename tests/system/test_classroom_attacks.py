@@ -179,7 +179,7 @@ def test_a_student_can_act_only_as_themself(klass):
 
 
 # ------------------------------------------------------------------- 3. the audit log cannot be forged
-def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass):
+def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass, tmp_path):
     crm, logins = klass
     grades = _grades(crm)
     assert grades.loc["S01", "total"] == 100 and grades.loc["S05", "total"] == 35 and grades.loc["S02", "total"] == 0
@@ -209,6 +209,8 @@ def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass):
     assert after.loc["S02", "total"] == 0 and "请人工复核 (review by hand)" in after.loc["S02", "problems"]
     assert "9 audit entries without any change" in after.loc["S02", "problems"]
     assert after.loc["S01", "problems"] == grades.loc["S01", "problems"]
+    book = classroom.grade_command("04_system", crm.url, tmp_path / "gb.csv")     # crmlab grade … --from-db URL
+    assert book["total"].tolist() == grades["total"].tolist() and "请人工复核" in book.set_index("student").loc["S02", "problems"]
 
 
 def test_a_change_written_with_sql_outside_the_crm_is_flagged(klass):
