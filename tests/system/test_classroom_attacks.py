@@ -336,6 +336,8 @@ def test_a_whole_class_plays_with_its_own_logins(klass):
     assert s05.documents("opportunity")["no"].tolist() == [opp]
     g = _grades(crm)
     assert g.loc[["S01", "S02", "S03", "S04", "S05", "E01"], "total"].tolist() == [100, 100, 100, 100, 100, 100]
+    mine = classroom.progress(s05.crm)                               # a student's own view works too
+    assert mine.query("student == 'S05'")["done"].all() and not mine.query("student == 'S01'")["done"].any()
     assert g["problems"].eq("").all(), g["problems"]
     assert crm.check_invariants() == [] and crm.doc(opp)["version"] == v
     for d in (s02, s03, s04, s05):
