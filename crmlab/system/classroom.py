@@ -716,7 +716,7 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin", reset_passwords=Fa
     crm = _as_crm(crm)
     df = read_roster(csv_path_or_df)
     _meta.create_all(crm.engine)
-    _check_can_make_logins(crm)
+    _check_can_make_logins(crm, df)
     users = crm.users().set_index("login")
     loaded = roster(crm).set_index("student_id")
     depts = crm.table("departments")
@@ -781,13 +781,22 @@ def _no_createrole(detail: str) -> GuardFailed:
                        "教师账号无权为学生创建数据库账号：请数据库管理员授予 CREATEROLE；未写入任何数据")
 
 
-def _check_can_make_logins(crm: CRM) -> None:
-    if _is_secured(crm):
-        from sqlalchemy import text
-        with crm.engine.connect() as con:
-            if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
-                               ).scalar():
-                raise _no_createrole("no CREATEROLE")
+def _check_can_make_logins(crm: CRM, df: pd.DataFrame) -> None:
+    """Before anything is written: the teacher may make logins, and no login name is somebody else's."""
+    if not _is_secured(crm):
+        return
+    from sqlalchemy import text
+    with crm.engine.connect() as con:
+        if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+                           ).scalar():
+            raise _no_createrole("no CREATEROLE")
+        have = _classdb.logins(con)
+        taken = set(_classdb.taken_logins(con, [s for s in df["student_id"] if s not in have]))
+    if taken:
+        raise RosterError(_problem_frame([
+            (r.line, r.student_id, "student_id", f"the database login for {r.student_id} is already somebody else's "
+             "role on this server", f"{r.student_id} 对应的数据库账号已被服务器上的其他角色占用")
+            for r in df.itertuples() if r.student_id in taken]))
 
 
 def _make_logins(crm: CRM, students: pd.DataFrame, *, reset=False) -> pd.DataFrame:

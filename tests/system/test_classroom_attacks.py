@@ -368,3 +368,27 @@ def test_the_protections_are_installed_once_and_need_a_login_that_makes_roles(kl
             con.execute(sa.text(f'DROP OWNED BY "{who}"'))
             con.execute(sa.text(f'DROP ROLE IF EXISTS "{who}"'))
         admin.dispose()
+
+
+def test_a_roster_never_takes_over_an_existing_login(klass, pg_url):
+    """A 学号 whose login name is already somebody's role (here the harness superuser's lookalike) is refused."""
+    crm, _ = klass
+    db = crm.engine.url.database
+    victim = _classdb.login_role(db, "boss")
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE ROLE "{victim}" LOGIN CREATEDB'))
+    try:
+        before = fingerprint(crm)
+        with pytest.raises(classroom.RosterError) as info:
+            classroom.load_roster(crm, pd.concat([ROSTER, pd.DataFrame(
+                {"学号": ["boss"], "姓名": ["老板"], "角色": ["业务员"], "小组": ["三组"]})]))
+        assert info.value.problems["student_id"].tolist() == ["boss"] and "已被服务器上的其他角色占用" in str(info.value)
+        with admin.connect() as con:
+            assert con.execute(sa.text("SELECT rolcreatedb FROM pg_roles WHERE rolname = :r"), {"r": victim}).scalar()
+            assert not con.execute(sa.text("SELECT pg_has_role(:r, 'crmlab_student', 'MEMBER')"), {"r": victim}).scalar()
+        assert fingerprint(crm) == before                                # nothing written
+    finally:
+        with admin.connect() as con:
+            con.execute(sa.text(f'DROP ROLE IF EXISTS "{victim}"'))
+        admin.dispose()
