@@ -195,6 +195,9 @@ def test_connect_gives_the_students_desk_with_the_shared_clock(db_url):
     with pytest.raises(PermissionDenied) as info:
         a.crm.tick(hours=3)                                                 # only the teacher moves the clock
     assert info.value.code == "CLASS_CLOCK" and "只有老师" in str(info.value)
+    with pytest.raises(PermissionDenied) as info:
+        a.crm.login("S02")                                                  # a student's desk is theirs only
+    assert info.value.code == "NOT_YOURSELF"
     crm.tick(hours=3)
     a.new_lead("甲意向", source="网站", customer_name="甲公司", contact_name="乙")
     b.new_lead("乙意向", source="网站", customer_name="乙公司", contact_name="丙")
