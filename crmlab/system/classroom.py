@@ -1516,9 +1516,10 @@ def _cmd_start(a) -> int:
     crm = open_class(url)
     crm.close()
     public = class_url(url)
-    print(f"class CRM running / 班级 CRM 已启动. Teacher's URL (keep it private) / 教师连接串（请勿外传）:\n    {url}")
-    print("next: crmlab classroom roster TEACHER_URL roster.csv  → one login and password per student / 每位学生一个账号")
-    print("students run / 学生在笔记本中运行:")
+    print(f"班级 CRM 已启动 (class CRM running)。教师连接串，请勿外传 (teacher's URL, keep it private):\n    {url}")
+    print("下一步 (next): crmlab classroom roster 教师连接串 roster.csv  → 每位学生一个账号和密码 "
+          "(one login and password per student)")
+    print("学生在笔记本中运行 (students run):")
     print(f'    from crmlab.system import classroom\n    desk = classroom.connect("{public}", "学号", password="密码")')
     return 0
 
@@ -1545,8 +1546,8 @@ def _cmd_roster(a) -> int:
     if sheet is not None and len(sheet):
         target = a.credentials or Path(a.csv).with_name(Path(a.csv).stem + "_logins.csv")
         csv_path, page = write_credentials(sheet, target)
-        print(f"{len(sheet)} login(s) made / 已生成 {len(sheet)} 个账号: {csv_path} and {page} "
-              "(the only copy of the passwords: keep it private / 密码仅此一份，请妥善保管)")
+        print(f"已生成 {len(sheet)} 个账号 ({len(sheet)} login(s) made): {csv_path}, {page}\n"
+              "密码仅此一份，请妥善保管 (the only copy of the passwords: keep it private)")
     if a.dispatch:
         print(dispatch_requests(a.url, desk_user=a.desk).to_string(index=False))
     return 0

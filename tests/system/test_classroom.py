@@ -443,7 +443,7 @@ def test_command_line_roster_dashboard_grade(db_url, tmp_path, capsys):
     sheet = tmp_path / "roster_logins.csv"
     if db_url.startswith("postgresql"):                 # one login per student: the teacher's sheet
         logins = pd.read_csv(sheet, dtype=str, encoding="utf-8-sig")
-        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out
+        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out and "已生成 6 个账号" in out
         assert (tmp_path / "roster_logins.html").exists()
         again = tmp_path / "again.csv"
         assert classroom.main(["roster", db_url, str(path), "--reset-passwords", "S01",
