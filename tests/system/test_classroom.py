@@ -500,8 +500,10 @@ def test_start_and_stop_a_class_server(tmp_path):
                if ln.strip() and not ln.lstrip().startswith("#")]
         assert hba and all(ln[-1] == "scram-sha-256" for ln in hba), hba      # no trust, loopback and socket too
         assert {ln[0] for ln in hba} >= {"local", "host"}
+        socket_ = sa.engine.URL.create("postgresql+psycopg", username="postgres", database="postgres",
+                                       query={"host": str(data), "port": str(port)})          # the Unix socket
         for bad in (u._replace(password=None), u.set(password="wrong"), u._replace(username="postgres", password=None),
-                    u.set(username="postgres", password="postgres")):
+                    u.set(username="postgres", password="postgres"), socket_, socket_.set(username="crmlab")):
             with pytest.raises(sa.exc.OperationalError):
                 with sa.create_engine(bad).connect():
                     pass
