@@ -194,6 +194,10 @@ def _tables(con: Connection, schema: str) -> list[str]:
     return list(con.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalars())
 
 
+#: A new row belongs to the student who writes it (owner and department are theirs).
+_MINE_NOW = "(owner_id = (SELECT crm_uid()) AND dept_id IS NOT DISTINCT FROM (SELECT crm_dept()))"
+
+
 def _policies(table: str) -> list[str]:
     """The row-level-security policies of one table (students only: the owner bypasses them)."""
     me = "(SELECT crm_me()) IS NOT NULL"
@@ -202,11 +206,16 @@ def _policies(table: str) -> list[str]:
     if table == "documents":
         sees = doc_rule()
         return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()))",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()) AND "
+                f"({_MINE_NOW} OR doc_type = 'work_order'))",             # a work order: for the engineer
                 f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({me})"]
     if table in DOC_CHILDREN:
         sees = f"crm_sees_no({ident(DOC_CHILDREN[table])})"
-        return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]
+        new = f"{sees} AND {_MINE_NOW}" if table == "opportunities" else sees
+        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
+                f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({sees})",
+                f"CREATE POLICY crm_drop ON {t} FOR DELETE TO {g} USING ({sees})",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK ({new})"]
     if table == "doc_links":
         sees = "(crm_sees_no(src_no) OR crm_sees_no(dst_no))"
         return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]
@@ -334,8 +343,13 @@ def create_login(con: Connection, student_id: str, password: str) -> str:
     db = con.execute(text("SELECT current_database()")).scalar()
     role = login_role(db, student_id)
     pw = literal(password)
+    taken = taken_logins(con, [student_id])
+    if taken:                                                  # somebody else's login: never take it over
+        from .errors import GuardFailed
+        raise GuardFailed("LOGIN_TAKEN", f"the database login {role} exists and is not a student's: rename the class "
+                          "database or the student id", f"数据库账号 {role} 已存在且不是学生账号：请更换班级数据库名或学号")
     if con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
-        con.execute(text(f"ALTER ROLE {ident(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {pw}"))
+        con.execute(text(f"ALTER ROLE {ident(role)} WITH LOGIN PASSWORD {pw}"))
     else:
         con.execute(text(f"CREATE ROLE {ident(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
                          f"CONNECTION LIMIT 20 PASSWORD {pw}"))
@@ -346,17 +360,23 @@ def create_login(con: Connection, student_id: str, password: str) -> str:
     return role
 
 
+def taken_logins(con: Connection, student_ids) -> list[str]:
+    """The students whose login name is already a role that is not a plain student login (a member of
+    the group, without any special right): making their login would take somebody's role over."""
+    db = con.execute(text("SELECT current_database()")).scalar()
+    out = []
+    for sid in student_ids:
+        row = con.execute(text("SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls, "
+                               "pg_has_role(oid, :g, 'MEMBER') FROM pg_roles WHERE rolname = :r"),
+                          {"r": login_role(db, sid), "g": GROUP}).first()
+        if row is not None and (row[0] or not row[1]):
+            out.append(sid)
+    return out
+
+
 def logins(con: Connection) -> dict[str, str]:
     """student id → PostgreSQL login."""
     return dict(con.execute(text("SELECT student_id, db_role FROM classroom_logins")).all())
-
-
-def set_clock(con: Connection, when, live: bool | None = None) -> None:
-    """Move the class clock (the teacher's connection only: students have no UPDATE on it)."""
-    if live is None:
-        con.execute(text("UPDATE classroom_clock SET now = :t WHERE id = 1"), {"t": when})
-    else:
-        con.execute(text("UPDATE classroom_clock SET now = :t, live = :l WHERE id = 1"), {"t": when, "l": live})
 
 
 def evidence_problems(con: Connection) -> tuple[set[int], dict[str, list[str]]]:

@@ -716,7 +716,7 @@ def load_roster(crm, csv_path_or_df, *, admin: str = "admin", reset_passwords=Fa
     crm = _as_crm(crm)
     df = read_roster(csv_path_or_df)
     _meta.create_all(crm.engine)
-    _check_can_make_logins(crm)
+    _check_can_make_logins(crm, df)
     users = crm.users().set_index("login")
     loaded = roster(crm).set_index("student_id")
     depts = crm.table("departments")
@@ -781,13 +781,22 @@ def _no_createrole(detail: str) -> GuardFailed:
                        "教师账号无权为学生创建数据库账号：请数据库管理员授予 CREATEROLE；未写入任何数据")
 
 
-def _check_can_make_logins(crm: CRM) -> None:
-    if _is_secured(crm):
-        from sqlalchemy import text
-        with crm.engine.connect() as con:
-            if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
-                               ).scalar():
-                raise _no_createrole("no CREATEROLE")
+def _check_can_make_logins(crm: CRM, df: pd.DataFrame) -> None:
+    """Before anything is written: the teacher may make logins, and no login name is somebody else's."""
+    if not _is_secured(crm):
+        return
+    from sqlalchemy import text
+    with crm.engine.connect() as con:
+        if not con.execute(text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+                           ).scalar():
+            raise _no_createrole("no CREATEROLE")
+        have = _classdb.logins(con)
+        taken = set(_classdb.taken_logins(con, [s for s in df["student_id"] if s not in have]))
+    if taken:
+        raise RosterError(_problem_frame([
+            (r.line, r.student_id, "student_id", f"the database login for {r.student_id} is already somebody else's "
+             "role on this server", f"{r.student_id} 对应的数据库账号已被服务器上的其他角色占用")
+            for r in df.itertuples() if r.student_id in taken]))
 
 
 def _make_logins(crm: CRM, students: pd.DataFrame, *, reset=False) -> pd.DataFrame:
@@ -1002,7 +1011,7 @@ class _State:
         self.flags: dict[str, list[str]] = {}
         untrusted: set[int] = set()
         with crm.engine.connect() as con:
-            if _is_secured(crm):
+            if _is_secured(crm) and _classdb.whoami(con)[1]:          # the teacher's view: check the evidence
                 untrusted, self.flags = _classdb.evidence_problems(con)
             r = con.execute(select(log.id, log.at, log.user_login, log.action, log.doc_type, log.doc_no)
                             .order_by(log.id))
@@ -1507,9 +1516,10 @@ def _cmd_start(a) -> int:
     crm = open_class(url)
     crm.close()
     public = class_url(url)
-    print(f"class CRM running / 班级 CRM 已启动. Teacher's URL (keep it private) / 教师连接串（请勿外传）:\n    {url}")
-    print("next: crmlab classroom roster TEACHER_URL roster.csv  → one login and password per student / 每位学生一个账号")
-    print("students run / 学生在笔记本中运行:")
+    print(f"班级 CRM 已启动 (class CRM running)。教师连接串，请勿外传 (teacher's URL, keep it private):\n    {url}")
+    print("下一步 (next): crmlab classroom roster 教师连接串 roster.csv  → 每位学生一个账号和密码 "
+          "(one login and password per student)")
+    print("学生在笔记本中运行 (students run):")
     print(f'    from crmlab.system import classroom\n    desk = classroom.connect("{public}", "学号", password="密码")')
     return 0
 
@@ -1536,8 +1546,8 @@ def _cmd_roster(a) -> int:
     if sheet is not None and len(sheet):
         target = a.credentials or Path(a.csv).with_name(Path(a.csv).stem + "_logins.csv")
         csv_path, page = write_credentials(sheet, target)
-        print(f"{len(sheet)} login(s) made / 已生成 {len(sheet)} 个账号: {csv_path} and {page} "
-              "(the only copy of the passwords: keep it private / 密码仅此一份，请妥善保管)")
+        print(f"已生成 {len(sheet)} 个账号 ({len(sheet)} login(s) made): {csv_path}, {page}\n"
+              "密码仅此一份，请妥善保管 (the only copy of the passwords: keep it private)")
     if a.dispatch:
         print(dispatch_requests(a.url, desk_user=a.desk).to_string(index=False))
     return 0

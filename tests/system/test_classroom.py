@@ -195,6 +195,9 @@ def test_connect_gives_the_students_desk_with_the_shared_clock(db_url):
     with pytest.raises(PermissionDenied) as info:
         a.crm.tick(hours=3)                                                 # only the teacher moves the clock
     assert info.value.code == "CLASS_CLOCK" and "只有老师" in str(info.value)
+    with pytest.raises(PermissionDenied) as info:
+        a.crm.login("S02")                                                  # a student's desk is theirs only
+    assert info.value.code == "NOT_YOURSELF"
     crm.tick(hours=3)
     a.new_lead("甲意向", source="网站", customer_name="甲公司", contact_name="乙")
     b.new_lead("乙意向", source="网站", customer_name="乙公司", contact_name="丙")
@@ -440,7 +443,7 @@ def test_command_line_roster_dashboard_grade(db_url, tmp_path, capsys):
     sheet = tmp_path / "roster_logins.csv"
     if db_url.startswith("postgresql"):                 # one login per student: the teacher's sheet
         logins = pd.read_csv(sheet, dtype=str, encoding="utf-8-sig")
-        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out
+        assert logins["学号"].tolist() == ROSTER["学号"].tolist() and "6 login(s) made" in out and "已生成 6 个账号" in out
         assert (tmp_path / "roster_logins.html").exists()
         again = tmp_path / "again.csv"
         assert classroom.main(["roster", db_url, str(path), "--reset-passwords", "S01",
@@ -497,8 +500,10 @@ def test_start_and_stop_a_class_server(tmp_path):
                if ln.strip() and not ln.lstrip().startswith("#")]
         assert hba and all(ln[-1] == "scram-sha-256" for ln in hba), hba      # no trust, loopback and socket too
         assert {ln[0] for ln in hba} >= {"local", "host"}
+        socket_ = sa.engine.URL.create("postgresql+psycopg", username="postgres", database="postgres",
+                                       query={"host": str(data), "port": str(port)})          # the Unix socket
         for bad in (u._replace(password=None), u.set(password="wrong"), u._replace(username="postgres", password=None),
-                    u.set(username="postgres", password="postgres")):
+                    u.set(username="postgres", password="postgres"), socket_, socket_.set(username="crmlab")):
             with pytest.raises(sa.exc.OperationalError):
                 with sa.create_engine(bad).connect():
                     pass

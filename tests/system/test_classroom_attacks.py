@@ -179,7 +179,7 @@ def test_a_student_can_act_only_as_themself(klass):
 
 
 # ------------------------------------------------------------------- 3. the audit log cannot be forged
-def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass):
+def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass, tmp_path):
     crm, logins = klass
     grades = _grades(crm)
     assert grades.loc["S01", "total"] == 100 and grades.loc["S05", "total"] == 35 and grades.loc["S02", "total"] == 0
@@ -209,6 +209,8 @@ def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass):
     assert after.loc["S02", "total"] == 0 and "请人工复核 (review by hand)" in after.loc["S02", "problems"]
     assert "9 audit entries without any change" in after.loc["S02", "problems"]
     assert after.loc["S01", "problems"] == grades.loc["S01", "problems"]
+    book = classroom.grade_command("04_system", crm.url, tmp_path / "gb.csv")     # crmlab grade … --from-db URL
+    assert book["total"].tolist() == grades["total"].tolist() and "请人工复核" in book.set_index("student").loc["S02", "problems"]
 
 
 def test_a_change_written_with_sql_outside_the_crm_is_flagged(klass):
@@ -300,7 +302,11 @@ def test_a_student_cannot_move_documents_to_another_owner(klass):
                  f"UPDATE documents SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
                  f"UPDATE opportunities SET owner_id = (SELECT id FROM users WHERE login = 'S03') WHERE no = '{opp}'",
                  f"UPDATE documents SET created_by = 'S02' WHERE no = '{opp}'",
-                 f"UPDATE evaluations SET evaluator = 'S04' WHERE opp_no = '{opp}'")
+                 f"UPDATE evaluations SET evaluator = 'S04' WHERE opp_no = '{opp}'",
+                 # nor make a document in someone else's name
+                 "INSERT INTO documents (no, doc_type, status, owner_id, dept_id, total, audit_step, created_at, "
+                 "created_by, updated_at, data, version) SELECT 'SJ999999', 'opportunity', 'won', id, dept_id, 0, 0, "
+                 "now(), 'S03', now(), '{}', 1 FROM users WHERE login = 'S01'")
     assert fingerprint(crm) == before
     pd.testing.assert_frame_equal(_grades(crm), grades)
 
@@ -330,6 +336,8 @@ def test_a_whole_class_plays_with_its_own_logins(klass):
     assert s05.documents("opportunity")["no"].tolist() == [opp]
     g = _grades(crm)
     assert g.loc[["S01", "S02", "S03", "S04", "S05", "E01"], "total"].tolist() == [100, 100, 100, 100, 100, 100]
+    mine = classroom.progress(s05.crm)                               # a student's own view works too
+    assert mine.query("student == 'S05'")["done"].all() and not mine.query("student == 'S01'")["done"].any()
     assert g["problems"].eq("").all(), g["problems"]
     assert crm.check_invariants() == [] and crm.doc(opp)["version"] == v
     for d in (s02, s03, s04, s05):
@@ -359,4 +367,28 @@ def test_the_protections_are_installed_once_and_need_a_login_that_makes_roles(kl
             con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             con.execute(sa.text(f'DROP OWNED BY "{who}"'))
             con.execute(sa.text(f'DROP ROLE IF EXISTS "{who}"'))
+        admin.dispose()
+
+
+def test_a_roster_never_takes_over_an_existing_login(klass, pg_url):
+    """A 学号 whose login name is already somebody's role (here the harness superuser's lookalike) is refused."""
+    crm, _ = klass
+    db = crm.engine.url.database
+    victim = _classdb.login_role(db, "boss")
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE ROLE "{victim}" LOGIN CREATEDB'))
+    try:
+        before = fingerprint(crm)
+        with pytest.raises(classroom.RosterError) as info:
+            classroom.load_roster(crm, pd.concat([ROSTER, pd.DataFrame(
+                {"学号": ["boss"], "姓名": ["老板"], "角色": ["业务员"], "小组": ["三组"]})]))
+        assert info.value.problems["student_id"].tolist() == ["boss"] and "已被服务器上的其他角色占用" in str(info.value)
+        with admin.connect() as con:
+            assert con.execute(sa.text("SELECT rolcreatedb FROM pg_roles WHERE rolname = :r"), {"r": victim}).scalar()
+            assert not con.execute(sa.text("SELECT pg_has_role(:r, 'crmlab_student', 'MEMBER')"), {"r": victim}).scalar()
+        assert fingerprint(crm) == before                                # nothing written
+    finally:
+        with admin.connect() as con:
+            con.execute(sa.text(f'DROP ROLE IF EXISTS "{victim}"'))
         admin.dispose()
