@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from .shortcuts import computes
 
 __all__ = [
     "pareto_table", "top_share", "share_of_customers_for", "abc_classes", "ABC_SHARES",
@@ -218,6 +219,7 @@ def _amounts(values: pd.Series, name: str) -> np.ndarray:
 _UNIT_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
 
+@computes("clv", "客户生命周期价值 CLV", "customer lifetime value")
 def clv_simple(s, t, T):
     """The textbook's customer lifetime value, **CLV = s / t × T**.
 
@@ -259,6 +261,7 @@ def clv_simple(s, t, T):
     return result
 
 
+@computes("clv")
 def clv_from_transactions(transactions: pd.DataFrame, T, customer_col: str = "customer_id",
                           date_col: str = "order_date", amount_col: str = "amount", unit: str = "D",
                           default_t: float | None = None) -> pd.DataFrame:
@@ -358,6 +361,7 @@ _KIND_TO_TYPE = {
 }
 
 
+@computes("value_type", "客户价值类型", "customer value type")
 def value_type(customer_kind, lang: str = "en"):
     """Qualitative value type (定性识别) of a customer from its kind.
 
@@ -413,6 +417,7 @@ IDENTIFICATION_STEPS = [("locate", "定位客户"), ("adjust", "调整客户"), 
 # Potential customers (task 4 §4.2.3 and §4.3)
 # ------------------------------------------------------------------------------------------
 
+@computes("lead_class", "潜在客户分类", "classifying prospects")
 def is_prospect(needs, can_afford):
     """A potential customer both can use the product (用得着) and can afford it (买得起).
 
@@ -444,6 +449,7 @@ CONVERSION_POINTS = [
 FUNNEL_STAGES = {"potential": "潜在客户", "new": "新客户", "repeat": "老客户", "loyal": "忠诚客户"}
 
 
+@computes("lead_class")
 def prospect_temperature(expected_date, today, hot_days: int = 30, warm_days: int = 90,
                          calendar: bool = False, lang: str = "en"):
     """Hot / warm / cold prospect (热客 / 暖客 / 冷客) from the expected order date.
@@ -508,6 +514,7 @@ def prospect_importance(score, cuts=(80, 60), lang: str = "en"):
     return pd.Series(labels, index=getattr(score, "index", None), name="importance")
 
 
+@computes("lead_class")
 def purchase_type(history, item, replaces=None, lang: str = "en") -> str:
     """Purchase type of a prospect's next order: new buy, rebuy or replacement.
 
@@ -683,6 +690,7 @@ def _weights(weights, names=None) -> dict[str, float]:
     return weights
 
 
+@computes("weighted_score", "加权评分与一票否决", "weighted scorecard with a veto")
 def weighted_score(scores: pd.DataFrame, weights, scale=(1, 10), veto: dict | None = None,
                    names: dict[str, str] | None = None) -> pd.DataFrame:
     """Weighted scorecard: Σ weight × score per row, with optional veto (one-vote-down) rules.
@@ -816,6 +824,7 @@ KEY_CUSTOMER_TYPES = {
 }
 
 
+@computes("key_customer", "关键客户识别和选择矩阵", "key-customer matrix")
 def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str = "en") -> str:
     """Quadrant of the key-customer matrix (关键客户识别和选择矩阵, Peter Cheverton).
 
@@ -834,6 +843,7 @@ def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str
     return k if lang == "en" else KEY_CUSTOMER_TYPES[k][0]
 
 
+@computes("key_customer")
 def key_customer_matrix(factors: pd.DataFrame, attractiveness, advantage, cut=5.5, scale=(1, 10),
                         lang: str = "en") -> pd.DataFrame:
     """Place customers in the key-customer matrix from weighted factor scores.
@@ -1024,6 +1034,7 @@ def _distinct_periods(codes: np.ndarray, rel: np.ndarray, width: np.ndarray) -> 
     return np.bincount(codes[first], minlength=len(width))
 
 
+@computes("btyd_summary", "重复购买次数、购买时长和客户年龄 (x, tx, T)", "repeat frequency, recency and age")
 def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None,
                 end=None, freq: str = "D") -> pd.DataFrame:
     """Frequency, recency, T and monetary value per customer, as ``lifetimes`` computes them.

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import fail
+from ..shortcuts import computes
 
 __all__ = ["LIKERT_5", "LIKERT_7", "LIKERT_5_EN", "LIKERT_7_EN", "AGREE_5_EN", "AGREE_7_EN",
            "likert_scale", "code_likert", "likert_labels", "likert_unknown"]
@@ -135,6 +136,7 @@ def _code_series(s: pd.Series, levels: int, reverse: bool, lookup: dict[str, int
             pd.Series(flags, index=s.index, name=s.name, dtype=bool))
 
 
+@computes("likert_coding", "把答案编码为分值", "coding answers with the codebook")
 def code_likert(values, levels: int = 5, reverse: bool = False, *, scale: Mapping[str, int] | None = None,
                 return_flags: bool = False):
     """Code Likert answers as numbers (量表编码): highest satisfaction or agreement = highest code.

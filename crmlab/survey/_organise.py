@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._errors import fail
 from ._likert import LIKERT_5, LIKERT_7, _is_missing, _norm, code_likert
+from ..shortcuts import computes
 
 __all__ = ["REASONS", "CleaningResult", "clean_responses", "likert_items", "frequency_table", "likert_table",
            "describe_items", "crosstab", "chi_square", "cronbach_alpha", "item_total", "REPORT_FORMS",
@@ -135,6 +136,7 @@ def _normalised(s: pd.Series) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+@computes("response_checks", "答卷审核（重复、不完整、超范围、直线作答）", "checking responses")
 def clean_responses(responses: pd.DataFrame, items: Sequence[str] | None = None, *,
                     id_col: str | None = "response_id", levels: int = 5, scale: Mapping[str, int] | None = None,
                     required: Sequence[str] | None = None, ranges: Mapping[str, tuple] | None = None,
@@ -305,6 +307,7 @@ def likert_table(responses: pd.DataFrame, items: Sequence[str], levels: int = 5)
     return out
 
 
+@computes("top2_box", "满意及以上占比（前两级占比）", "top-2-box share")
 def describe_items(coded: pd.DataFrame, items: Sequence[str] | None = None, levels: int | None = None) -> pd.DataFrame:
     """Descriptive statistics of coded items (集中趋势、离散程度): n, mean, std, median, min, max.
 
@@ -353,6 +356,7 @@ def crosstab(responses: pd.DataFrame, row: str, col: str, percent: str | None = 
     return (table * 100).round(1) if percent else table
 
 
+@computes("chi_square", "卡方检验", "chi-square test")
 def chi_square(responses: pd.DataFrame, row: str | None = None, col: str | None = None, *,
                correction: bool = True) -> pd.Series:
     """χ² test of independence of two answers (假设检验), with Cramér's V (scipy).
@@ -399,6 +403,7 @@ def _numeric_items(items: pd.DataFrame) -> pd.DataFrame:
     return items.astype(float)
 
 
+@computes("cronbach_alpha", "克朗巴赫 α 系数", "Cronbach's alpha")
 def cronbach_alpha(items: pd.DataFrame, nan_policy: str = "listwise") -> float:
     """Cronbach's α (信度系数): α = k/(k − 1) · (1 − Σ s²ᵢ / s²ₜ).
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import bilingual, fail
+from ..shortcuts import computes
 from ._likert import LIKERT_5, LIKERT_7, _is_missing, _norm, likert_scale
 
 __all__ = [
@@ -792,6 +793,7 @@ class Questionnaire:
                                      o.score if o.score is not None else np.nan))
         return pd.DataFrame(rows, columns=["column", "question", "qtype", "text", "code", "label", "value", "score"])
 
+    @computes("likert_coding")
     def encode(self, responses: pd.DataFrame) -> pd.DataFrame:
         """Code a response table with the codebook (编码): labels → numbers, ready for analysis.
 

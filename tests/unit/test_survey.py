@@ -615,7 +615,7 @@ class TestSampling:
         for fn in (survey.stratified_sample, survey.cluster_sample):
             assert "Source error" in fn.__doc__ and "non-random" in fn.__doc__
         assert "大意抽样" in survey._sampling.__doc__ and "立意抽样" in survey._sampling.__doc__
-        assert "大意抽样" in survey.SAMPLING_METHODS["judgement"][3]
+        assert "大意抽样" in survey.SAMPLING_METHODS["judgement"][1]
 
     def test_sample_size_published_examples(self):
         # Israel (1992) PEOD-6, applying Cochran (1977): n0 = 385, and 323 for N = 2,000
