@@ -79,23 +79,25 @@ def unanswered(name: str, got=None):
                       "  (Write your answer, run its cell, then run this test.)")
 
 
-def answered(actual, name: str):
-    """Fail with "not answered yet" when ``actual`` is still a placeholder (None, ..., empty); return it.
+def answered(actual, name: str) -> None:
+    """Fail with "not answered yet" when ``actual`` is still a placeholder (None, ..., empty).
+
+    Returns nothing: nbgrader would read a number left as a test cell's last value as partial credit.
 
     >>> answered([1], "list 列表")
-    [1]
     """
     _ran()
     if _placeholder(actual):
         unanswered(name, actual)
-    return actual
 
 
 def own_work(*concepts: str) -> None:
     """Fail when an answer used the crmlab function that computes what this exercise asks.
 
     ``concepts`` are the codes given to :func:`crmlab.shortcuts.computes`. The message names the
-    concept to compute, never the function.
+    concept to compute, never the function. Call it *after* the test has called the student's
+    functions (a shortcut inside a function runs only when the function is called), e.g. as the
+    last line of the visible test and again in the hidden test.
     """
     _ran()
     used = sorted(set(concepts) & shortcuts.called())
