@@ -44,17 +44,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from .shortcuts import computes
 from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
     "TYPOLOGY", "typology", "typology_table", "DATASET_CATEGORIES", "DATASET_SEVERITY",
-    "PURPOSE_ESCALATION", "REMEDIES", "HANDLING_METHODS", "COMPLAINT_STEPS",
+    "PURPOSE_ESCALATION", "REMEDIES",
     "ComplaintRecord", "records_from_frame",
-    "InvalidTransition", "Transition", "TRANSITIONS", "GUARDS", "STATES", "transition_table",
+    "InvalidTransition", "Transition", "GUARDS", "STATES", "transition_table",
     "ComplaintWorkflow", "replay", "complaint_flowchart", "CANONICAL_EDGES",
     "DEFAULT_ROUTING", "route", "route_complaints",
     "complaint_rate", "hours_to_close", "sla_share", "pareto_of_causes", "complaint_kpis",
-    "customers_lost", "CTRIP_TIMELINE", "CTRIP_VIOLATIONS", "uncovered_minutes", "ctrip_case",
+    "customers_lost", "CTRIP_TIMELINE", "uncovered_minutes", "ctrip_case",
 ]
 
 
@@ -165,12 +166,12 @@ REMEDIES: dict[str, tuple[str, tuple[str, ...]]] = {
 _REMEDY_LOOKUP = {a.casefold(): k for k, (z, alts) in REMEDIES.items() for a in (k, z, *alts)}
 
 #: The five front-line handling methods (投诉处理的一般方法), §10.2.4, in order.
-HANDLING_METHODS = pd.DataFrame(
+_HANDLING_METHODS = pd.DataFrame(
     [("listen", "倾听"), ("apologise", "表示道歉"), ("ask", "仔细询问"), ("record", "记录问题"),
      ("solve", "解决问题")], columns=["method", "zh"])
 
 #: The eight steps of the handling process (§10.2.3).
-COMPLAINT_STEPS = pd.DataFrame(
+_COMPLAINT_STEPS = pd.DataFrame(
     [
         (1, "记录投诉内容", "record the complaint on the complaint record form"),
         (2, "判定投诉是否成立", "judge whether the complaint is valid"),
@@ -306,7 +307,7 @@ STATES: dict[str, str] = {
 #: The transition table (from, to, action, guard, textbook step, 中文) — textbook task 10 §10.2.3,
 #: with the step-2 invalid branch and the manager escalation of the 实训 role play (the manager
 #: steps in when the customer rejects the solution; §10.2.4 method 5).
-TRANSITIONS: tuple[Transition, ...] = tuple(Transition(*t) for t in (
+_TRANSITIONS: tuple[Transition, ...] = tuple(Transition(*t) for t in (
     ("received", "recorded", "record", "form_complete", 1, "记录投诉内容"),
     ("recorded", "validated", "validate", None, 2, "判定投诉成立"),
     ("recorded", "closed_invalid", "reject_invalid", "has_reply", 2, "投诉不成立：婉言答复、消除误会"),
@@ -400,6 +401,7 @@ GUARDS = {
 }
 
 
+@computes("complaint_steps", "投诉处理步骤的顺序", "order of the complaint-handling steps")
 def transition_table(lang: str = "en") -> pd.DataFrame:
     """The workflow's transition table as a DataFrame a student can print.
 
@@ -411,7 +413,7 @@ def transition_table(lang: str = "en") -> pd.DataFrame:
     """
     col = 1 if lang == "en" else 2
     rows = [(t.source, t.target, t.action, t.guard or "", GUARDS[t.guard][col] if t.guard else "", t.step, t.zh)
-            for t in TRANSITIONS]
+            for t in _TRANSITIONS]
     return pd.DataFrame(rows, columns=["source", "target", "action", "guard", "guard_rule", "step", "zh"])
 
 
@@ -457,7 +459,7 @@ class ComplaintWorkflow:
     # ---- introspection
     def allowed_actions(self) -> list[str]:
         """Actions allowed in the current state."""
-        return [t.action for t in TRANSITIONS if t.source == self.state]
+        return [t.action for t in _TRANSITIONS if t.source == self.state]
 
     @property
     def step(self) -> int | None:
@@ -481,7 +483,7 @@ class ComplaintWorkflow:
 
     # ---- the engine
     def _fire(self, action: str, at=None, **data) -> "ComplaintWorkflow":
-        matches = [t for t in TRANSITIONS if t.source == self.state and t.action == action]
+        matches = [t for t in _TRANSITIONS if t.source == self.state and t.action == action]
         if not matches:
             allowed = ", ".join(self.allowed_actions()) or "none (the complaint is closed)"
             allowed_zh = "、".join(self.allowed_actions()) or "无（投诉已结案）"
@@ -601,7 +603,7 @@ def replay(record: ComplaintRecord, events: Iterable) -> ComplaintWorkflow:
     for i, event in enumerate(events):
         spec = {"action": event} if isinstance(event, str) else dict(event)
         action = spec.pop("action", None)
-        method = getattr(wf, action, None) if action in {t.action for t in TRANSITIONS} else None
+        method = getattr(wf, action, None) if action in {t.action for t in _TRANSITIONS} else None
         if method is None:
             raise InvalidTransition(f"event {i}: unknown action {action!r}.\n第 {i} 个事件：未知动作 {action!r}。")
         try:
@@ -614,9 +616,10 @@ def replay(record: ComplaintRecord, events: Iterable) -> ComplaintWorkflow:
 
 
 #: The edges of the complaint flowchart, for checking a student's drawing.
-CANONICAL_EDGES = frozenset((t.source, t.target) for t in TRANSITIONS)
+CANONICAL_EDGES = frozenset((t.source, t.target) for t in _TRANSITIONS)
 
 
+@computes("complaint_steps")
 def complaint_flowchart(fmt: str = "mermaid", lang: str = "zh") -> str:
     """The complaint-handling flowchart as text (Mermaid or Graphviz dot), from :data:`TRANSITIONS`.
 
@@ -629,11 +632,11 @@ def complaint_flowchart(fmt: str = "mermaid", lang: str = "zh") -> str:
     if fmt == "mermaid":
         lines = ["flowchart TD"]
         lines += [f'    {t.source}["{name(t.source)}"] -->|{t.action} {t.step}| {t.target}["{name(t.target)}"]'
-                  for t in TRANSITIONS]
+                  for t in _TRANSITIONS]
     elif fmt == "dot":
         lines = ["digraph complaint {"]
         lines += [f'    {s} [label="{name(s)}"];' for s in STATES]
-        lines += [f'    {t.source} -> {t.target} [label="{t.action} {t.step}"];' for t in TRANSITIONS]
+        lines += [f'    {t.source} -> {t.target} [label="{t.action} {t.step}"];' for t in _TRANSITIONS]
         lines.append("}")
     else:
         raise _err(f"fmt must be 'mermaid' or 'dot', got {fmt!r}.", f"fmt 只能是 'mermaid' 或 'dot'，收到 {fmt!r}。")
@@ -736,6 +739,7 @@ def _checked_times(complaints: pd.DataFrame, received_at: str, closed_at: str, s
     return pd.DataFrame({"received": rec, "closed": closed}, index=complaints.index)
 
 
+@computes("complaint_kpis", "投诉指标（投诉率、结案时长、达标率）", "complaint KPIs")
 def complaint_rate(complaints: pd.DataFrame, orders: pd.DataFrame, *, per: int = 1000,
                    received_at: str = "received_at", order_date: str = "order_date",
                    start=None, end=None) -> float:
@@ -777,6 +781,7 @@ def complaint_rate(complaints: pd.DataFrame, orders: pd.DataFrame, *, per: int =
     return round(n_c / n_o * per, 4)
 
 
+@computes("complaint_kpis")
 def hours_to_close(complaints: pd.DataFrame, *, received_at: str = "received_at",
                    closed_at: str = "closed_at", status: str | None = "status") -> pd.Series:
     """Hours from receipt to closing for every complaint (``NaN`` while open).
@@ -794,6 +799,7 @@ def hours_to_close(complaints: pd.DataFrame, *, received_at: str = "received_at"
     return ((t["closed"] - t["received"]).dt.total_seconds() / 3600).round(2).rename("hours_to_close")
 
 
+@computes("complaint_kpis")
 def sla_share(complaints: pd.DataFrame, sla_hours: float = 24, *, as_of=None, received_at: str = "received_at",
               closed_at: str = "closed_at", status: str | None = "status") -> float:
     """Share of complaints handled within the service-level target (SLA), e.g. 24 hours.
@@ -824,6 +830,7 @@ def sla_share(complaints: pd.DataFrame, sla_hours: float = 24, *, as_of=None, re
     return round(float(met.sum()) / decided, 6)
 
 
+@computes("complaint_pareto", "投诉原因帕累托表", "Pareto table of complaint causes")
 def pareto_of_causes(complaints: pd.DataFrame, by: str = "category", *, textbook_causes: bool = False,
                      vital_share: float = 0.8) -> pd.DataFrame:
     """Pareto table of complaint causes (step 4: find the few causes behind most complaints).
@@ -860,6 +867,7 @@ def pareto_of_causes(complaints: pd.DataFrame, by: str = "category", *, textbook
     return out
 
 
+@computes("complaint_kpis")
 def complaint_kpis(complaints: pd.DataFrame, orders: pd.DataFrame, *, sla_hours: float = 24, as_of=None,
                    received_at: str = "received_at", closed_at: str = "closed_at", status: str = "status",
                    order_date: str = "order_date") -> pd.Series:
@@ -885,6 +893,7 @@ def complaint_kpis(complaints: pd.DataFrame, orders: pd.DataFrame, *, sla_hours:
     }, name="complaint_kpis")
 
 
+@computes("complaint_losses", "不满客户中流失的人数", "customers lost to dissatisfaction")
 def customers_lost(n_silent: int, n_resolved: int, *, p_leave_silent: float = 0.91,
                    p_leave_resolved: float = 0.18) -> pd.Series:
     """Expected customers lost: silent dissatisfied vs complainers whose problem was solved well.
@@ -908,7 +917,7 @@ def customers_lost(n_silent: int, n_resolved: int, *, p_leave_silent: float = 0.
 
 
 # --------------------------------------------------------------------------- the Ctrip case
-#: Timeline of the Ctrip (携程) fake-insurance complaint, task 10 拓展学习 (dates from the digest §5.7).
+#: Timeline of the Ctrip (携程) fake-insurance complaint, task 10 拓展学习 (dates from the case text).
 CTRIP_TIMELINE = pd.DataFrame(
     [
         ("2008-11-14", "booking", "梁玉祥在海南度蜜月，电话订两张11月18日回昆明的机票和两份航空意外险（共20元，最高保额80万元）",
@@ -923,8 +932,8 @@ CTRIP_TIMELINE = pd.DataFrame(
     columns=["date", "event", "zh", "en"])
 CTRIP_TIMELINE["date"] = pd.to_datetime(CTRIP_TIMELINE["date"])
 
-#: Steps of §10.2.3 the handling violated (the digest's reading of the case).
-CTRIP_VIOLATIONS = pd.DataFrame(
+#: Steps of §10.2.3 the handling violated (crmlab's reading of the case).
+_CTRIP_VIOLATIONS = pd.DataFrame(
     [
         (2, "判定投诉是否成立", "insisted the policies could not be fake without checking"),
         (4, "责任部门分析投诉原因", "did not trace the cause (the agent's forged policies) until the press did"),
@@ -934,6 +943,7 @@ CTRIP_VIOLATIONS = pd.DataFrame(
     columns=["step", "zh", "en"])
 
 
+@computes("uncovered_minutes", "保障期外的飞行时间", "minutes outside the cover")
 def uncovered_minutes(cover_start, cover_end, departure, arrival) -> int:
     """Minutes of a trip that fall outside an insurance cover period ("裸飞" in the Ctrip case).
 
@@ -949,6 +959,7 @@ def uncovered_minutes(cover_start, cover_end, departure, arrival) -> int:
     return int(round((arr - dep - overlap).total_seconds() / 60))
 
 
+@computes("uncovered_minutes")
 def ctrip_case() -> pd.Series:
     """The Ctrip case computed from its figures: flight and uncovered minutes, days to the apology.
 
@@ -967,3 +978,38 @@ def ctrip_case() -> pd.Series:
         "premium_yuan": 20,
         "max_cover_yuan": 800_000,
     }, name="ctrip")
+
+
+# --------------------------------------------------------------------------- answer keys
+# The step order, the method order and the Ctrip reading are what lab exercises ask students to work
+# out; reading them here counts as using crmlab's answer (crmlab.shortcuts), like calling a function.
+@computes("complaint_steps")
+def _read_complaint_steps():
+    return _COMPLAINT_STEPS.copy()
+
+
+@computes("complaint_steps")
+def _read_transitions():
+    return _TRANSITIONS
+
+
+@computes("handling_methods", "投诉处理方法的顺序", "order of the handling methods")
+def _read_handling_methods():
+    return _HANDLING_METHODS.copy()
+
+
+@computes("ctrip_violations", "携程违反的处理步骤", "steps Ctrip violated")
+def _read_ctrip_violations():
+    return _CTRIP_VIOLATIONS.copy()
+
+
+_ANSWER_KEYS = {"COMPLAINT_STEPS": _read_complaint_steps, "TRANSITIONS": _read_transitions,
+                "HANDLING_METHODS": _read_handling_methods, "CTRIP_VIOLATIONS": _read_ctrip_violations}
+
+
+def __getattr__(name: str):
+    """``COMPLAINT_STEPS``, ``TRANSITIONS``, ``HANDLING_METHODS`` and ``CTRIP_VIOLATIONS``: read through a
+    recorded accessor (they hold lab answers)."""
+    if name in _ANSWER_KEYS:
+        return _ANSWER_KEYS[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

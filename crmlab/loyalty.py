@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from .shortcuts import computes
 from ._validate import bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
@@ -146,6 +147,7 @@ def _cells(convention: str) -> dict[str, tuple[str, str]]:
     return cells
 
 
+@computes("loyalty_type", "忠诚类型", "loyalty type")
 def classify_loyalty(attachment, repeat, driver=None, *, convention: str = "textbook",
                      lang: str = "en") -> str:
     """Loyalty type (客户忠诚的类型) from attachment, repeat purchase and, when needed, the driver.
@@ -207,6 +209,7 @@ def _zh(level: str) -> str:
     return "高" if level == "high" else "低"
 
 
+@computes("loyalty_type")
 def loyalty_types(frame: pd.DataFrame, attachment: str = "attachment", repeat: str = "repeat",
                   driver: str | None = "driver", *, attachment_cut: float | None = None,
                   repeat_cut: float | None = None, convention: str = "textbook",
@@ -333,6 +336,7 @@ def _check_numbers(df: pd.DataFrame, columns, what: str, positive: bool = False)
                        f"{what} 的列 {c!r} 必须是{'正数' if positive else '非负数'}；有问题的行：{_rows(bad)}。")
 
 
+@computes("loyalty_indicators", "客户忠诚度指标（如重复购买次数）", "loyalty indicators such as repeat purchases")
 def loyalty_indicators(transactions: pd.DataFrame, survey: pd.DataFrame | None = None, *,
                        customer: str = "customer_id", date: str = "order_date",
                        period_days: int = 365, end=None, product: str = "product_id",
@@ -478,6 +482,7 @@ def _merge_survey(out: pd.DataFrame, survey: pd.DataFrame, customer: str, tx_dis
     return out
 
 
+@computes("loyalty_index", "忠诚指数", "loyalty index")
 def loyalty_index(indicators, weights: Mapping[str, float] | None = None,
                   bounds: Mapping[str, tuple[float, float]] | None = None,
                   directions: Mapping[str, int] | None = None, *, missing: str = "raise"):
@@ -603,6 +608,7 @@ def _flags(values: pd.Series, name: str, cut) -> pd.Series:
     return numeric >= cut
 
 
+@computes("satisfied_not_loyal", "满意但不忠诚的客户", "satisfied but not loyal customers")
 def satisfaction_loyalty_table(frame: pd.DataFrame, satisfaction: str = "satisfaction",
                                loyal: str = "loyal", *, sat_cut: float = 4,
                                loyal_cut: float | None = None) -> pd.DataFrame:
@@ -628,6 +634,7 @@ def satisfaction_loyalty_table(frame: pd.DataFrame, satisfaction: str = "satisfa
                          columns=["忠诚 loyal", "不忠诚 not loyal"], fill_value=0)
 
 
+@computes("satisfied_not_loyal")
 def satisfied_not_loyal(frame: pd.DataFrame, satisfaction: str = "satisfaction", loyal: str = "loyal",
                         *, sat_cut: float = 4, loyal_cut: float | None = None) -> pd.DataFrame:
     """The customers who are satisfied but not loyal (满意但不忠诚) — a copy of those rows.
@@ -647,6 +654,7 @@ def satisfied_not_loyal(frame: pd.DataFrame, satisfaction: str = "satisfaction",
     return frame[sat & ~loy].copy()
 
 
+@computes("satisfied_not_loyal")
 def satisfied_share_of_defectors(frame: pd.DataFrame, satisfaction: str = "satisfaction",
                                  churned: str = "churned", *, sat_cut: float = 4) -> float:
     """Share of the customers who left (churned) that had said they were satisfied.
@@ -757,6 +765,7 @@ class LoyaltyProgram:
                              "multiplier": pd.Series({n: float(mult.get(n, 1.0)) for n in self.tiers})}
                             ).rename_axis("tier")
 
+    @computes("loyalty_tier", "会员等级", "member tier")
     def tier_of(self, spend: float) -> str:
         """Tier for a cumulative spend (元)."""
         if spend is None or not np.isfinite(spend) or spend < 0:
@@ -764,6 +773,7 @@ class LoyaltyProgram:
         names, mins = list(self.tiers), np.array([self.tiers[n] for n in self.tiers], dtype=float)
         return names[int(np.searchsorted(mins, spend, side="right")) - 1]
 
+    @computes("loyalty_tier")
     def assign_tiers(self, spend: pd.Series) -> pd.Series:
         """Tier of every customer from a Series of cumulative spend (ordered categorical)."""
         values = pd.to_numeric(pd.Series(spend), errors="coerce")
@@ -830,6 +840,7 @@ class TescoRules:
             if not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v) or v <= 0:
                 raise _err(f"{what} must be a positive number, got {v!r}.", f"{what} 必须是正数，收到 {v!r}。")
 
+    @computes("tesco_rewards")
     def apply(self, transactions: pd.DataFrame, *, customer: str = "customer_id",
               amount: str = "amount") -> pd.DataFrame:
         """Points, vouchers, keys, key-chains and gold key-chains per customer."""
@@ -851,6 +862,7 @@ class TescoRules:
         return out
 
 
+@computes("tesco_rewards", "乐购的积分与钥匙", "Tesco points and keys")
 def tesco_rewards(amounts, rules: TescoRules | None = None) -> dict:
     """Tesco rewards of one customer from a list of purchase amounts (see :class:`TescoRules`).
 
@@ -878,6 +890,7 @@ def tesco_rewards(amounts, rules: TescoRules | None = None) -> dict:
 COALITION_RATES: dict[str, float] = {"airline": 0.05, "hotel": 0.02, "retail": 0.01, "fuel": 0.01}
 
 
+@computes("coalition_convert", "联盟积分换算", "coalition points conversion")
 def coalition_convert(points, from_partner: str, to_partner: str,
                       rates: Mapping[str, float] | None = None):
     """Convert points between partners of a coalition programme (联盟积分), conserving value.
@@ -909,6 +922,7 @@ def coalition_convert(points, from_partner: str, to_partner: str,
     return float(out) if scalar else out
 
 
+@computes("cause_donations", "公益捐赠金额", "cause-related donations")
 def donation_program(transactions: pd.DataFrame, *, rate: float = 0.01, beneficiary: str = "beneficiary",
                      amount: str = "amount") -> pd.Series:
     """Donations per beneficiary from a cause-related programme (捐赠型忠诚计划).

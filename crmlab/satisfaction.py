@@ -42,11 +42,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .shortcuts import computes
+
 __all__ = [
     # part 1: the textbook
     "SATISFACTION_LEVELS", "satisfaction_ratio", "classify_satisfaction", "expectation_gap",
     "likert_scores", "composite_score", "to_0_100", "naive_0_100",
-    "CSI_EXAMPLE_TREE", "CSI_EXAMPLE_QUESTIONS", "indicator_table", "missing_questions",
+    "indicator_table", "missing_questions",
     "rollup_scores", "DelphiResult", "delphi_weights",
     "IPA_QUADRANTS", "ipa_quadrants", "ipa_chart",
     # part 2: beyond the textbook
@@ -98,6 +100,7 @@ def _numbers(x, name: str):
     return arr
 
 
+@computes("satisfaction_level", "满意度 C = b/a 与满意等级", "satisfaction ratio and level")
 def satisfaction_ratio(perceived, expected):
     """Satisfaction degree C = b / a: perceived value over expected value (客户满意度 C=b/a).
 
@@ -131,6 +134,7 @@ def satisfaction_ratio(perceived, expected):
     return b / a
 
 
+@computes("satisfaction_level")
 def classify_satisfaction(perceived, expected, tol: float = 0.05, lang: str = "zh"):
     """The three readings of C = b/a: 不满意 / 满意 / 非常满意 (textbook task 8 §8.2.1).
 
@@ -190,6 +194,7 @@ def expectation_gap(perceived, expected):
     return b - a
 
 
+@computes("likert_codes", "李克特量表编码", "Likert codes")
 def likert_scores(responses: pd.DataFrame, items: Sequence[str] | None = None, levels: int = 5,
                   reverse: Sequence[str] = ()) -> pd.DataFrame:
     """Turn Likert labels (很满意 … 很不满意, or English) into numbers, highest satisfaction highest.
@@ -259,6 +264,7 @@ def _item_series(values, name: str) -> pd.Series:
     return s
 
 
+@computes("csi_composite", "满意度综合得分与百分制指数", "composite satisfaction score and 0–100 index")
 def composite_score(satisfaction, importance) -> float:
     """Composite satisfaction score Σ(satisfaction × importance) / Σ importance (满意度综合得分).
 
@@ -301,6 +307,7 @@ def composite_score(satisfaction, importance) -> float:
     return float((s * w).sum() / w.sum())
 
 
+@computes("csi_composite")
 def to_0_100(x, lo: float = 1, hi: float = 5):
     """Rescale a score on a lo–hi rating scale to 0–100: (x − lo) / (hi − lo) × 100.
 
@@ -351,14 +358,14 @@ def naive_0_100(x, hi: float = 5):
 # CONSTRUCTED example (the textbook gives no complete indicator system): level 1 the index,
 # level 2 latent variables from the textbook's list (l.3524), level 3 the items of the course's
 # survey (datasets/survey_responses.md), each with its question column.
-CSI_EXAMPLE_TREE = {
+_CSI_EXAMPLE_TREE = {
     "客户满意度指数": {
         "感知质量": ["产品质量", "送货", "安装", "售后服务", "服务态度"],
         "感知价值": ["价格"],
         "客户满意度": ["总体满意度"],
     }
 }
-CSI_EXAMPLE_QUESTIONS = {
+_CSI_EXAMPLE_QUESTIONS = {
     "产品质量": "q1_product_quality", "价格": "q2_price", "送货": "q3_delivery",
     "安装": "q4_installation", "售后服务": "q5_after_sales", "服务态度": "q6_staff_attitude",
     "总体满意度": "q7_overall",
@@ -394,9 +401,9 @@ def missing_questions(tree, questions: Mapping) -> list:
 
     Examples
     --------
-    >>> missing_questions(CSI_EXAMPLE_TREE, {"产品质量": "q1", "价格": "q2"})
+    >>> missing_questions(_CSI_EXAMPLE_TREE, {"产品质量": "q1", "价格": "q2"})
     ['送货', '安装', '售后服务', '服务态度', '总体满意度']
-    >>> missing_questions(CSI_EXAMPLE_TREE, CSI_EXAMPLE_QUESTIONS)
+    >>> missing_questions(_CSI_EXAMPLE_TREE, _CSI_EXAMPLE_QUESTIONS)
     []
     """
     if not isinstance(questions, Mapping):
@@ -428,7 +435,7 @@ def indicator_table(tree, questions: Mapping | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> indicator_table(CSI_EXAMPLE_TREE, CSI_EXAMPLE_QUESTIONS).head(3)
+    >>> indicator_table(_CSI_EXAMPLE_TREE, _CSI_EXAMPLE_QUESTIONS).head(3)
          index dimension item            question
     0  客户满意度指数      感知质量 产品质量  q1_product_quality
     1  客户满意度指数      感知质量   送货         q3_delivery
@@ -530,6 +537,7 @@ class DelphiResult:
     tol: float
 
 
+@computes("delphi_weights", "德尔菲法各轮权重", "Delphi weights")
 def delphi_weights(rounds: pd.DataFrame, tol: float = 0.01, agg: str = "mean", *,
                    round_col: str = "round", expert_col: str = "expert", item_col: str = "item",
                    weight_col: str = "weight") -> DelphiResult:
@@ -628,6 +636,7 @@ def _cut(values: pd.Series, cut, name: str) -> float:
     return float(cut)
 
 
+@computes("ipa_quadrants", "四类改进因素（重要性—满意度四分图）", "improvement categories (IPA)")
 def ipa_quadrants(importance, satisfaction, imp_cut="mean", sat_cut="mean") -> pd.DataFrame:
     """The four improvement categories of the importance × satisfaction grid (IPA).
 
@@ -811,6 +820,7 @@ def index_model_paths(name: str) -> pd.DataFrame:
                         columns=["from", "to", "from_zh", "to_zh"])
 
 
+@computes("csi_composite")
 def acsi_score(means, weights=None, lo: float = 1, hi: float = 10) -> float:
     """ACSI-style 0–100 index of the three satisfaction items: Σw(x̄ − lo) / ((hi − lo)Σw) × 100.
 
@@ -1346,3 +1356,26 @@ def simulate_survey(n: int = 1000, seed: int = 0, measurement=None, structure=No
             x = loading * eta[:, col[c]] + math.sqrt(1 - loading ** 2) * rng.standard_normal(int(n))
             out[i] = np.clip(np.rint(centre + spread * x), 1, levels).astype(np.int64)
     return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- answer keys
+# The example indicator system and its questions are what a lab exercise asks students to build;
+# reading them counts as using crmlab's answer (crmlab.shortcuts).
+@computes("csi_tree", "满意度测评指标体系及其问题", "the satisfaction indicator system and its questions")
+def _read_csi_tree():
+    import copy
+    return copy.deepcopy(_CSI_EXAMPLE_TREE)
+
+
+@computes("csi_tree")
+def _read_csi_questions():
+    return dict(_CSI_EXAMPLE_QUESTIONS)
+
+
+def __getattr__(name: str):
+    """``CSI_EXAMPLE_TREE`` and ``CSI_EXAMPLE_QUESTIONS`` are read through recorded accessors (lab answers)."""
+    if name == "CSI_EXAMPLE_TREE":
+        return _read_csi_tree()
+    if name == "CSI_EXAMPLE_QUESTIONS":
+        return _read_csi_questions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

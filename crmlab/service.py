@@ -44,10 +44,11 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, Float, ForeignKey, Integ
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from .shortcuts import computes
 from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
 
 __all__ = [
-    "STAGES", "SERVICE_ACTIVITIES", "SERVICE_LEVELS", "service_stage", "classify_service",
+    "STAGES", "SERVICE_LEVELS", "service_stage", "classify_service",
     "stage_mismatches", "service_summary",
     "EVENT_KINDS", "AfterSalesArchive", "warranty_end", "three_guarantees_decision",
     "followup_schedule", "birthday_schedule",
@@ -80,7 +81,7 @@ STAGES: dict[str, str] = {"pre_sale": "售前服务", "in_sale": "售中服务",
 
 #: Service activities → stage (textbook task 11 §11.2.1–11.2.3); ``also`` lists accepted labels,
 #: including the shipped ``service_tickets.request`` codes.
-SERVICE_ACTIVITIES = pd.DataFrame(
+_SERVICE_ACTIVITIES = pd.DataFrame(
     [
         ("consultation", "咨询服务", "pre_sale", ("咨询", "售前咨询")),
         ("bundled_sales", "配套销售服务", "pre_sale", ("配套销售",)),
@@ -121,7 +122,7 @@ SERVICE_LEVELS = pd.DataFrame(
     columns=["level", "zh", "meaning"]).set_index("level")
 
 _ACTIVITY_LOOKUP = {}
-for _act, _row in SERVICE_ACTIVITIES.iterrows():
+for _act, _row in _SERVICE_ACTIVITIES.iterrows():
     for _label in (_act, _row["zh"], *_row["also"]):
         _ACTIVITY_LOOKUP[_label.casefold()] = _act
 
@@ -131,9 +132,10 @@ def _stage_of(activity) -> str | None:
         return None
     text = str(activity).strip().casefold()
     act = _ACTIVITY_LOOKUP.get(text)
-    return SERVICE_ACTIVITIES.loc[act, "stage"] if act else None
+    return _SERVICE_ACTIVITIES.loc[act, "stage"] if act else None
 
 
+@computes("service_stage", "服务所属的阶段（售前、售中、售后）", "stage of a service activity")
 def service_stage(activity, lang: str = "en") -> str:
     """Stage of a service activity: ``pre_sale``, ``in_sale`` or ``after_sale`` (textbook task 11 §11.2).
 
@@ -155,6 +157,7 @@ def service_stage(activity, lang: str = "en") -> str:
     return stage if lang == "en" else STAGES[stage]
 
 
+@computes("service_stage")
 def classify_service(frame: pd.DataFrame, activity: str = "request", lang: str = "en") -> pd.Series:
     """Stage of every row (all unknown activities are reported together).
 
@@ -200,6 +203,7 @@ def stage_mismatches(tickets: pd.DataFrame, activity: str = "request", recorded:
     return out
 
 
+@computes("service_summary", "各阶段服务单汇总", "service tickets by stage")
 def service_summary(tickets: pd.DataFrame, *, by: str = "service_type", opened: str = "opened_at",
                     closed: str = "closed_at", rating: str | None = "rating_1_5") -> pd.DataFrame:
     """Tickets, median days to close and mean rating per stage (or any ``by`` column).
@@ -351,6 +355,7 @@ _RULE = ("Textbook task 11 §11.2.3 三包: free repair within the warranty peri
          "authority are refunded on request (《消费者权益保护法》 Art. 48 as quoted, 1993 numbering).")
 
 
+@computes("sanbao", "三包决定", "three-guarantees (三包) decision")
 def _three_guarantees(sales: pd.DataFrame, events: pd.DataFrame, today: pd.Timestamp) -> pd.DataFrame:
     """Vectorised 三包 rule. sales: sale_id, purchase_date, warranty_months; events: sale_id,
     event_date, kind (keys), resolved (True/False/None). One row per sale."""
@@ -937,6 +942,7 @@ _ELEMENT_LOOKUP = {**{k: k for k in _ELEMENTS}, **{v: k for k, v in _ELEMENTS.it
                    "硬件": "hardware", "软件": "software", "人员": "people"}
 
 
+@computes("service_standards", "服务标准得分", "service-standard scores")
 def service_standard_table(audits: pd.DataFrame, weights: Mapping[str, float] | None = None,
                            scale: tuple[float, float] = (1, 5)) -> pd.DataFrame:
     """Element and total service-standard scores (0–100) for every audited outlet.
@@ -997,6 +1003,7 @@ def service_standard_table(audits: pd.DataFrame, weights: Mapping[str, float] | 
     return out.round(2)
 
 
+@computes("service_standards")
 def service_standard_score(audit, weights: Mapping[str, float] | None = None,
                            scale: tuple[float, float] = (1, 5)):
     """Service-standard audit score 0–100 (see :func:`service_standard_table` for the method).
@@ -1025,6 +1032,7 @@ def _positive(value, what: str, zh: str, integer: bool = False) -> float:
     return float(value)
 
 
+@computes("rice_run_out", "米吃完的日期与送米日期", "day the rice runs out")
 def rice_run_out(last_delivery, kg_delivered: float, household_size: int, kg_per_person_month: float,
                  *, days_per_month: float = 30) -> pd.Timestamp:
     """Day the household's rice runs out (王永庆's notebook: people in the family × monthly use).
@@ -1048,6 +1056,7 @@ def rice_run_out(last_delivery, kg_delivered: float, household_size: int, kg_per
     return start + pd.Timedelta(days=math.floor(round(kg / daily, 9)))
 
 
+@computes("rice_run_out")
 def next_delivery(last_delivery, kg_delivered: float, household_size: int, kg_per_person_month: float,
                   *, lead_days: int = 1, days_per_month: float = 30) -> pd.Timestamp:
     """Date to deliver the next bag: ``lead_days`` before the rice runs out (never before the last delivery).
@@ -1063,6 +1072,7 @@ def next_delivery(last_delivery, kg_delivered: float, household_size: int, kg_pe
     return max(out - pd.Timedelta(days=int(lead_days)), _day(last_delivery, "last_delivery"))
 
 
+@computes("rice_run_out")
 def rice_delivery_plan(households: pd.DataFrame, *, lead_days: int = 1, days_per_month: float = 30) -> pd.DataFrame:
     """Wang Yung-ching's delivery plan for many households.
 
@@ -1119,3 +1129,18 @@ def _next_payday(day: pd.Timestamp, payday) -> pd.Timestamp:
         if candidate >= day:
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- answer keys
+# Which stage each activity belongs to is what a lab exercise asks; reading the table counts as using
+# crmlab's answer (crmlab.shortcuts), like calling service_stage.
+@computes("service_stage")
+def _read_service_activities():
+    return _SERVICE_ACTIVITIES.copy()
+
+
+def __getattr__(name: str):
+    """``SERVICE_ACTIVITIES`` (activity → stage) is read through a recorded accessor (it holds a lab answer)."""
+    if name == "SERVICE_ACTIVITIES":
+        return _read_service_activities()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
