@@ -353,8 +353,6 @@ def _value_scores(crm, model=None, *, session=None, now=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-
-
 @computes("customer_pyramid", "客户金字塔", "customer pyramid")
 def customer_pyramid(crm) -> pd.DataFrame:
     """客户金字塔: customers per value grade (A at the top), their share of customers and of the
