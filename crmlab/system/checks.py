@@ -5,8 +5,8 @@ stage). crmlab grades the same steps by reading the database a student's code ha
 documents, their statuses and fields, the links between them (源单/下推), the audit log (who did what,
 when) and the invariants. Each helper here either returns what it found — a document number, a row
 of a base-data table, an audit-log entry — or raises :class:`crmlab.check.CheckFailed` (an
-``AssertionError``) whose message says, in English and Chinese, what is missing and what was found
-instead, with a hint. It never lets a ``NotFound`` or ``KeyError`` escape: a missing step, a student's
+``AssertionError``) whose message says, Chinese first with an English gloss, what is missing and what
+was found instead, with a hint. It never lets a ``NotFound`` or ``KeyError`` escape: a missing step, a student's
 ``None`` or a wrong number all fail the same, readable way.
 
 * :func:`expect_document` — a document (or customer) of a type, in a status, with some fields;
@@ -31,14 +31,17 @@ Example
 >>> checks.expect_document(crm, "线索", status="已保存", subject="服务器购买意愿")
 'XS000001'
 >>> try:
-...     checks.expect_document(crm, "商机", subject="服务器购买意愿", hint="Convert the lead (【转化】).")
+...     checks.expect_document(crm, "商机", subject="服务器购买意愿", hint="先把线索【转化】为商机 (convert the lead)。")
 ... except AssertionError as err:
 ...     print(err)
-✗ 商机 opportunity subject='服务器购买意愿': expected a document in the database, got no 商机 at all.
-  Hint 提示: Convert the lead (【转化】).
+✗ 商机 opportunity subject='服务器购买意愿'
+  应为 expected: 数据库中有这样的单据 (a document in the database)
+  实际 got:      一张商机都没有 (no 商机 at all)
+  提示 hint: 先把线索【转化】为商机 (convert the lead)。
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -53,6 +56,10 @@ __all__ = ["expect_document", "expect_status", "expect_fields", "expect_link", "
            "expect_no_audit", "expect_refused", "expect_row", "expect_stages", "expect_evaluations",
            "expect_invariants"]
 
+_A_NUMBER = "一个单据编号 (a document number)"
+_AN_OPP = "一个商机编号 (an opportunity number)"
+_KEEP_NO = "把操作返回的单据编号存进变量 (store the number the action returned)。"
+
 _EVALUATION_LABELS = {"forward": "通过，转下一评估人", "reject": "驳回", "pass": "通过，评估结束",
                       "fail": "不通过，评估结束"}
 _EVALUATION_ALIASES = ({k: k for k in _EVALUATION_LABELS} | {v: k for k, v in _EVALUATION_LABELS.items()}
@@ -66,7 +73,7 @@ def _type(doc_type) -> str:
     try:
         return lc.doc_type_code(doc_type)
     except CRMError:
-        check.fail("document type 单据类型", f"one of {list(lc.DOC_TYPES)}", repr(doc_type))
+        check.fail("单据类型 document type", f"其中之一 (one of) {list(lc.DOC_TYPES)}", repr(doc_type))
 
 
 def _type_label(code: str) -> str:
@@ -77,7 +84,7 @@ def _status(label, doc_type: str | None = None) -> str:
     try:
         return lc.status_code(label, doc_type)
     except CRMError:
-        check.fail("status 状态", f"one of {sorted(lc.STATUS_LABELS)}", repr(label))
+        check.fail("状态 status", f"其中之一 (one of) {sorted(lc.STATUS_LABELS)}", repr(label))
 
 
 def _status_label(code) -> str:
@@ -146,11 +153,13 @@ def expect_document(crm, doc_type, status=None, *, owner=None, label: str | None
     >>> expect_document(crm, "竞争对手", subject="启明网安", industry="网络安全", owner="张三")
     'JZDS000001'
     >>> try:
-    ...     expect_document(crm, "competitor", status="已审核", subject="启明网安", hint="Audit it as 李经理.")
+    ...     expect_document(crm, "competitor", status="已审核", subject="启明网安", hint="请以李经理身份审核 (audit it as 李经理)。")
     ... except AssertionError as err:
     ...     print(err)
-    ✗ 竞争对手 competitor subject='启明网安': expected status 已审核 audited, got JZDS000001 in status 已保存 saved.
-      Hint 提示: Audit it as 李经理.
+    ✗ 竞争对手 competitor subject='启明网安'
+      应为 expected: 状态 已审核 audited (status)
+      实际 got:      JZDS000001 的状态是 已保存 saved (in status)
+      提示 hint: 请以李经理身份审核 (audit it as 李经理)。
     >>> expect_document(crm, "customer", status="audited", name="华东电网科技", is_trading=True)
     'KH000001'
     """
@@ -166,7 +175,8 @@ def expect_document(crm, doc_type, status=None, *, owner=None, label: str | None
         frame = crm.documents(doc_type=code)
         candidates = [crm.doc(no) for no in frame["no"]] if len(frame) else []
     if not candidates:
-        check.fail(label, "a document in the database", f"no {lc.DOC_TYPES[code].zh} at all", hint)
+        check.fail(label, "数据库中有这样的单据 (a document in the database)",
+                   f"一张{lc.DOC_TYPES[code].zh}都没有 (no {lc.DOC_TYPES[code].zh} at all)", hint)
     if owner_login is not None:
         for d in candidates:
             if "owner" not in d and d.get("owner_id") is not None:
@@ -176,12 +186,13 @@ def expect_document(crm, doc_type, status=None, *, owner=None, label: str | None
                 and (owner_login is None or d.get("owner") == owner_login)]
     if not matching:
         near = _nearest(candidates, fields)
-        check.fail(label, "a document with these fields" + (f" owned by {owner_login}" if owner_login else ""),
-                   f"{len(candidates)} {lc.DOC_TYPES[code].zh} document(s), none matching ({near})", hint)
+        check.fail(label, "字段相符的单据 (a document with these fields)"
+                   + (f"，负责人 {owner_login} (owned by {owner_login})" if owner_login else ""),
+                   f"{len(candidates)} 张{lc.DOC_TYPES[code].zh}，没有一张相符 (none matching; {near})", hint)
     good = [d for d in matching if want is None or d["status"] == want]
     if not good:
-        found = ", ".join(f"{d['no']} in status {_status_label(d['status'])}" for d in matching[-3:])
-        check.fail(label, f"status {_status_label(want)}", found, hint)
+        found = "，".join(f"{d['no']} 的状态是 {_status_label(d['status'])}" for d in matching[-3:])
+        check.fail(label, f"状态 {_status_label(want)} (status)", found + " (in status)", hint)
     return good[-1]["no"]
 
 
@@ -197,7 +208,7 @@ def _nearest(candidates: list, fields: dict) -> str:
         return "—"
     best = max(candidates, key=lambda d: sum(k in d and _same(d[k], v) for k, v in fields.items()))
     diffs = [f"{k}={best.get(k)!r}" for k, v in fields.items() if not (k in best and _same(best[k], v))]
-    return f"closest {best['no']}: " + ", ".join(diffs)
+    return f"最接近的 closest {best['no']}: " + ", ".join(diffs)
 
 
 def expect_status(crm, no, status, label: str | None = None, hint: str | None = None) -> str:
@@ -208,20 +219,23 @@ def expect_status(crm, no, status, label: str | None = None, hint: str | None = 
     >>> expect_status(crm, "KH000001", "已审核")
     'KH000001'
     >>> try:
-    ...     expect_status(crm, None, "执行中", "the opportunity 商机")
+    ...     expect_status(crm, None, "执行中", "商机 the opportunity")
     ... except AssertionError as err:
     ...     print(err)
-    ✗ the opportunity 商机: expected a document number, got None.
-      Hint 提示: Store the number the action returned, e.g. opp = zs.convert_lead(...).
+    ✗ 商机 the opportunity
+      应为 expected: 一个单据编号 (a document number)
+      实际 got:      None
+      提示 hint: 把操作返回的单据编号存进变量，例如 opp = zs.convert_lead(...) (store the number the action returned)。
     """
-    label = label or f"document {no!r}"
+    label = label or f"单据 document {no!r}"
     d = _doc(crm, no)
     if d is None:
-        check.fail(label, "a document number", repr(no) if no is not None else None,
-                   hint or "Store the number the action returned, e.g. opp = zs.convert_lead(...).")
+        check.fail(label, _A_NUMBER, repr(no) if no is not None else None,
+                   hint or "把操作返回的单据编号存进变量，例如 opp = zs.convert_lead(...) (store the number the action returned)。")
     want = _status(status, d.get("doc_type", "customer"))
     if d["status"] != want:
-        check.fail(f"{label} {d['no']}", f"status {_status_label(want)}", f"status {_status_label(d['status'])}", hint)
+        check.fail(f"{label} {d['no']}", f"状态 {_status_label(want)} (status)", f"状态 {_status_label(d['status'])} (status)",
+                   hint)
     return d["no"]
 
 
@@ -233,14 +247,13 @@ def expect_fields(crm, no, label: str | None = None, hint: str | None = None, **
     >>> expect_fields(crm, "KH000001", name="华东电网科技", industry="能源")["region"]
     '华东'
     """
-    label = label or f"document {no!r}"
+    label = label or f"单据 document {no!r}"
     d = _doc(crm, no)
     if d is None:
-        check.fail(label, "a document number", repr(no) if no is not None else None,
-                   hint or "Store the number the action returned.")
+        check.fail(label, _A_NUMBER, repr(no) if no is not None else None, hint or _KEEP_NO)
     for k, v in fields.items():
         if k not in d:
-            check.fail(f"{label} {d['no']}: field {k}", repr(v), "no such field", hint)
+            check.fail(f"{label} {d['no']}: 字段 field {k}", repr(v), "没有这个字段 (no such field)", hint)
         if not _same(d[k], v):
             check.fail(f"{label} {d['no']}: {k}", repr(v), repr(d[k]), hint)
     return d
@@ -268,16 +281,18 @@ def expect_link(crm, src, dst=None, *, dst_type=None, relation: str | None = Non
     ...     expect_link(crm, opp, dst_type="报价单")
     ... except AssertionError as err:
     ...     print(err)
-    ✗ link SJ000001 → CRM销售报价单 quote: expected a link in doc_links, got links to: none.
+    ✗ 关联 link SJ000001 → CRM销售报价单 quote
+      应为 expected: 单据关联表中有这条关联 (a link in doc_links)
+      实际 got:      关联到 (links to): 无 none
     """
     tgt_type = _type(dst_type) if dst_type is not None else None
-    label = label or f"link {src} → {dst if dst is not None else _type_label(tgt_type) if tgt_type else '?'}"
+    label = label or f"关联 link {src} → {dst if dst is not None else _type_label(tgt_type) if tgt_type else '?'}"
     if _doc(crm, src) is None:
-        check.fail(label, "a source document number", repr(src) if src is not None else None,
-                   hint or "Store the number the action returned.")
+        check.fail(label, "一个源单编号 (a source document number)", repr(src) if src is not None else None,
+                   hint or _KEEP_NO)
     links = crm.links(src)
     out = links[links["src_no"] == str(src)]
-    got = ", ".join(f"{r.dst_no} ({r.relation})" for r in out.itertuples()) or "none"
+    got = ", ".join(f"{r.dst_no} ({r.relation})" for r in out.itertuples()) or "无 none"
     if dst is not None:
         out = out[out["dst_no"] == str(dst)]
     if tgt_type is not None:
@@ -285,12 +300,13 @@ def expect_link(crm, src, dst=None, *, dst_type=None, relation: str | None = Non
     if relation is not None:
         out = out[out["relation"] == relation]
     if out.empty:
-        check.fail(label, "a link in doc_links" + (f" with relation {relation!r}" if relation else ""),
-                   f"links to: {got}", hint)
+        check.fail(label, "单据关联表中有这条关联 (a link in doc_links"
+                   + (f" with relation {relation!r})" if relation else ")"),
+                   f"关联到 (links to): {got}", hint)
     target = out["dst_no"].iloc[-1]
     d = _doc(crm, target)
     if d is None or d.get("src_no") != str(src):
-        check.fail(f"{label}: 源单编号 of {target}", repr(str(src)), repr(d and d.get("src_no")), hint)
+        check.fail(f"{label}: {target} 的源单编号 (source number)", repr(str(src)), repr(d and d.get("src_no")), hint)
     return target
 
 
@@ -307,10 +323,9 @@ def expect_lineage(crm, no, chain, label: str | None = None, hint: str | None = 
     >>> expect_lineage(crm, opp, ["线索", "商机"])
     ['XS000001', 'SJ000001']
     """
-    label = label or f"lineage 单据链 of {no!r}"
+    label = label or f"{no!r} 的单据链 (lineage)"
     if _doc(crm, no) is None:
-        check.fail(label, "a document number", repr(no) if no is not None else None,
-                   hint or "Store the number the action returned.")
+        check.fail(label, _A_NUMBER, repr(no) if no is not None else None, hint or _KEEP_NO)
     got = crm.lineage(no)
     types = [crm.doc(x)["doc_type"] for x in got]
     want = list(chain)
@@ -365,11 +380,13 @@ def expect_audit(crm, action: str, *, user=None, doc_no=None, count: int | None 
     ...     expect_audit(crm, "add_knowledge_type", user="zhangsan")
     ... except AssertionError as err:
     ...     print(err)
-    ✗ audit log 审计日志: add_knowledge_type by zhangsan: expected at least 1 entry, got 0 (this action was done by: admin).
+    ✗ 审计日志 audit log: add_knowledge_type 操作人 by zhangsan
+      应为 expected: 至少 1 条记录 (at least 1 entry)
+      实际 got:      0 条；做这个操作的是 (done by): admin
     """
     login = _login(crm, user)
-    label = label or "audit log 审计日志: " + " ".join(
-        x for x in (action, f"by {login}" if login else "", f"on {doc_no}" if doc_no is not None else "",
+    label = label or "审计日志 audit log: " + " ".join(
+        x for x in (action, f"操作人 by {login}" if login else "", f"单据 on {doc_no}" if doc_no is not None else "",
                     _describe_fields(after)) if x)
     log, rows = _audit_rows(crm, action, user, doc_no, after)
     n = len(rows)
@@ -377,9 +394,10 @@ def expect_audit(crm, action: str, *, user=None, doc_no=None, count: int | None 
         others = log[log["action"] == action]
         if doc_no is not None:
             others = others[others["doc_no"] == str(doc_no)]
-        who = ", ".join(sorted(set(others["user_login"]))) or "nobody"
-        want = f"exactly {count} entries" if count is not None else f"at least {at_least} entr{'y' if at_least == 1 else 'ies'}"
-        check.fail(label, want, f"{n} (this action was done by: {who})", hint)
+        who = ", ".join(sorted(set(others["user_login"]))) or "无人 nobody"
+        want = (f"恰好 {count} 条记录 (exactly {count} entries)" if count is not None
+                else f"至少 {at_least} 条记录 (at least {at_least} entr{'y' if at_least == 1 else 'ies'})")
+        check.fail(label, want, f"{n} 条；做这个操作的是 (done by): {who}", hint)
     return rows.iloc[-1].to_dict() if n else {}
 
 
@@ -392,18 +410,18 @@ def expect_no_audit(crm, action: str, *, user=None, doc_no=None, label: str | No
     >>> expect_no_audit(crm, "save_home_scheme", user="zhangsan")
     """
     login = _login(crm, user)
-    label = label or "audit log 审计日志: no " + " ".join(
-        x for x in (action, f"by {login}" if login else "", f"on {doc_no}" if doc_no is not None else "") if x)
+    label = label or "审计日志 audit log: 不应有 (no) " + " ".join(
+        x for x in (action, f"操作人 by {login}" if login else "", f"单据 on {doc_no}" if doc_no is not None else "")
+        if x)
     _, rows = _audit_rows(crm, action, user, doc_no, after)
     if len(rows):
-        check.fail(label, "no entry", f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} (at {rows['at'].iloc[0]})",
-                   hint)
+        check.fail(label, "没有记录 (no entry)", f"{len(rows)} 条记录 (entries)，第一条在 (at) {rows['at'].iloc[0]}", hint)
 
 
 # --------------------------------------------------------------------------------------------
 # refusals
 # --------------------------------------------------------------------------------------------
-def expect_refused(err, kind=Exception, code=None, label: str = "the refusal 拒绝", hint: str | None = None) -> None:
+def expect_refused(err, kind=Exception, code=None, label: str = "系统拒绝 the refusal", hint: str | None = None) -> None:
     """Check that a captured exception ``err`` is of ``kind`` (a class or tuple) with ``code``.
 
     A notebook captures a refusal like this::
@@ -427,20 +445,20 @@ def expect_refused(err, kind=Exception, code=None, label: str = "the refusal 拒
     ...     expect_refused(None, system.PermissionDenied)
     ... except AssertionError as err:
     ...     print(str(err).splitlines()[0])
-    ✗ the refusal 拒绝: expected a PermissionDenied, got None.
+    ✗ 系统拒绝 the refusal
     """
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = " or ".join(k.__name__ for k in kinds)
     if err is None:
-        check.fail(label, f"a {names}", None, hint or "Try the forbidden step inside try/except and store the "
-                   "error: `except system.PermissionDenied as e: refused = e` / 在 try/except 中尝试并保存错误")
+        check.fail(label, f"系统报出的错误 (a {names})", None, hint or "在 try/except 中尝试这一步，并保存错误：`except "
+                   "system.PermissionDenied as e: refused = e` (try the forbidden step and store the error)。")
     if not isinstance(err, kinds):
-        check.fail(label, f"a {names}", f"{type(err).__name__}: {str(err)[:120]}", hint)
+        check.fail(label, f"系统报出的错误 (a {names})", f"{type(err).__name__}: {str(err)[:120]}", hint)
     if code is not None:
         codes = (code,) if isinstance(code, str) else tuple(code)
         got = getattr(err, "code", None)
         if got not in codes:
-            check.fail(f"{label}: error code 错误代码", " or ".join(codes), repr(got), hint)
+            check.fail(f"{label}: 错误代码 error code", " 或 (or) ".join(codes), repr(got), hint)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,23 +477,25 @@ def expect_row(crm, table: str, label: str | None = None, hint: str | None = Non
     ...     expect_row(crm, "service_levels", code="SL03")
     ... except AssertionError as err:
     ...     print(err)
-    ✗ service_levels code='SL03': expected a row, got 2 row(s), none matching (codes: SL01, SL02).
+    ✗ service_levels code='SL03'
+      应为 expected: 有这样一行 (a row)
+      实际 got:      2 行，没有一行相符 (none matching; code: SL01, SL02)
     """
     label = label or f"{table} {_describe_fields(fields)}".strip()
     try:
         frame = crm.table(table)
     except KeyError:
-        check.fail(label, "a table of the schema", repr(table), hint)
+        check.fail(label, "数据库中的一张表 (a table of the schema)", repr(table), hint)
     for k in fields:
         if k not in frame.columns:
-            check.fail(label, f"a column {k!r}", f"columns {list(frame.columns)}", hint)
+            check.fail(label, f"有一列 (a column) {k!r}", f"列 (columns) {list(frame.columns)}", hint)
     keep = [all(_same(r[k], v) for k, v in fields.items()) for r in frame.to_dict("records")]
     rows = frame[keep]
     if rows.empty:
         key = next(iter(fields), None)
         seen = ", ".join(map(str, frame[key].tolist()[:8])) if key is not None and len(frame) else "—"
-        check.fail(label, "a row", f"{len(frame)} row(s), none matching ({key}s: {seen})" if key else "no rows",
-                   hint)
+        check.fail(label, "有这样一行 (a row)",
+                   f"{len(frame)} 行，没有一行相符 (none matching; {key}: {seen})" if key else "没有行 (no rows)", hint)
     return rows.iloc[-1].to_dict()
 
 
@@ -496,25 +516,26 @@ def expect_stages(crm, opp, stages, *, closed: bool | None = None, label: str | 
     ...     expect_stages(crm, out["opportunity"], ["了解情况", "制作方案"])
     ... except AssertionError as err:
     ...     print(str(err).splitlines()[0])
-    ✗ 销售阶段 of SJ000001: expected ['understanding', 'proposal'], got ['understanding', 'pre_study', 'proposal', 'bidding', 'signing'].
+    ✗ SJ000001 的销售阶段 (stages)
     """
-    label = label or f"销售阶段 of {opp}"
+    label = label or f"{opp} 的销售阶段 (stages)"
     d = _doc(crm, opp)
     if d is None or d.get("doc_type") != "opportunity":
-        check.fail(label, "an opportunity number", repr(opp) if opp is not None else None,
-                   hint or "Store the number convert_lead() returned: opp = zs.convert_lead(...).")
+        check.fail(label, _AN_OPP, repr(opp) if opp is not None else None,
+                   hint or "把 convert_lead() 返回的商机编号存进变量：opp = zs.convert_lead(...) (store the number)。")
     try:
         meth = crm.method(int(d["method_id"]))
         want = [meth.code(s) for s in stages]
     except OpportunityError as err:
-        check.fail(label, "stage names of the method", str(err), hint)
+        check.fail(label, "销售方法中的阶段名称 (stage names of the method)", str(err), hint)
     tab = crm.stages(opp)
     got = tab["stage"].tolist()
     if got != want:
         check.fail(label, want, got, hint)
     if closed and not tab["closed"].all():
         open_rows = tab.loc[~tab["closed"].astype(bool), "stage"].tolist()
-        check.fail(f"{label}: closed rows 已结束", "every stage row closed", f"still open: {open_rows}", hint)
+        check.fail(f"{label}: 已结束 closed rows", "每个阶段都已结束 (every stage row closed)",
+                   f"仍未结束 (still open): {open_rows}", hint)
     return tab
 
 
@@ -530,16 +551,16 @@ def expect_evaluations(crm, opp, results, evaluators=None, label: str | None = N
     ...                    evaluators=["李经理", "wangzong"])["round"].tolist()
     [1, 2]
     """
-    label = label or f"评估 rounds of {opp}"
+    label = label or f"{opp} 的评估记录 (evaluation rounds)"
     d = _doc(crm, opp)
     if d is None or d.get("doc_type") != "opportunity":
-        check.fail(label, "an opportunity number", repr(opp) if opp is not None else None,
-                   hint or "Store the number convert_lead() returned.")
+        check.fail(label, _AN_OPP, repr(opp) if opp is not None else None,
+                   hint or "把 convert_lead() 返回的商机编号存进变量 (store the number convert_lead() returned)。")
     want = []
     for r in results:
         code = _EVALUATION_ALIASES.get(str(r).strip())
         if code is None:
-            check.fail(f"{label}: result", f"one of {list(_EVALUATION_LABELS)}", repr(r))
+            check.fail(f"{label}: 评估结果 result", f"其中之一 (one of) {list(_EVALUATION_LABELS)}", repr(r))
         want.append(code)
     rounds = crm.evaluations(opp)
     got = [x if isinstance(x, str) else None for x in rounds["result"]]
@@ -550,11 +571,11 @@ def expect_evaluations(crm, opp, results, evaluators=None, label: str | None = N
         want_ev = [_login(crm, u) for u in evaluators]
         got_ev = rounds["evaluator"].tolist()
         if got_ev != want_ev:
-            check.fail(f"{label}: evaluators 评估人", want_ev, got_ev, hint)
+            check.fail(f"{label}: 评估人 evaluators", want_ev, got_ev, hint)
     return rounds
 
 
-def expect_invariants(crm, label: str = "database invariants 数据一致性", hint: str | None = None) -> None:
+def expect_invariants(crm, label: str = "数据一致性 database invariants", hint: str | None = None) -> None:
     """Check :meth:`crmlab.system.CRM.check_invariants` finds no problem.
 
     >>> from crmlab import system
@@ -562,4 +583,20 @@ def expect_invariants(crm, label: str = "database invariants 数据一致性", h
     """
     problems = crm.check_invariants()
     if problems:
-        check.fail(label, "no problems", "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""), hint)
+        check.fail(label, "没有问题 (no problems)", "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""),
+                   hint or "只用系统的操作修改数据，不要直接改表 (change data through the actions only)。")
+
+
+def _counted(func):
+    """Count a passing check so that a test cell whose checks all pass prints one ✓ line."""
+    @functools.wraps(func)
+    def counted(*args, **kwargs):
+        check._ran()
+        return func(*args, **kwargs)
+
+    return counted
+
+
+for _name in __all__:
+    globals()[_name] = _counted(globals()[_name])
+del _name

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 
 from crmlab import opportunity as op
+from crmlab.shortcuts import computes
 
 from . import models as m
 
@@ -118,6 +119,7 @@ def seed(crm) -> None:
                          before=None, after={"company": COMPANY}))
 
 
+@computes("crm_demo_flow", "整条业务链（演示流程）", "the whole chain (demo flow)")
 def full_flow(crm, customer_name: str, *, rep: str = "zhangsan", manager: str = "lijingli",
               director: str = "wangzong", service: str = "chenjing", engineer: str = "liugong") -> dict:
     """Run the whole chain once for a new customer; returns the document numbers by step.

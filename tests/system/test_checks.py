@@ -57,19 +57,19 @@ def test_expect_document_returns_the_last_match(flow):
 def test_expect_document_messages_say_what_is_missing(flow):
     crm, out = flow
     msg = fails(checks.expect_document, crm, "价目表", hint="Create a price list.")
-    assert "no 价目表 at all" in msg and "Hint 提示: Create a price list." in msg
+    assert "一张价目表都没有" in msg and "提示 hint: Create a price list." in msg
     msg = fails(checks.expect_document, crm, "opportunity", subject="不存在的商机")
-    assert "none matching" in msg and "closest" in msg
+    assert "没有一张相符" in msg and "最接近的" in msg
     msg = fails(checks.expect_document, crm, "opportunity", status="lost", subject="甲公司 服务器购买意愿")
-    assert "输单 lost" in msg and f"{out['opportunity']} in status 赢单 won" in msg
+    assert "输单 lost" in msg and f"{out['opportunity']} 的状态是 赢单 won" in msg
     msg = fails(checks.expect_document, crm, "quote", owner="lisi")
-    assert "owned by lisi" in msg
+    assert "负责人 lisi" in msg
 
 
 def test_expect_document_bad_labels_fail_as_checks(flow):
     crm, _ = flow
-    assert "document type" in fails(checks.expect_document, crm, "发票")
-    assert "status" in fails(checks.expect_document, crm, "quote", status="飞走了")
+    assert "单据类型" in fails(checks.expect_document, crm, "发票")
+    assert "状态" in fails(checks.expect_document, crm, "quote", status="飞走了")
 
 
 # -- expect_status / expect_fields -----------------------------------------------------------------
@@ -84,15 +84,15 @@ def test_expect_status_and_fields(flow):
 @pytest.mark.parametrize("no", [None, "SJ999999", 42])
 def test_expect_status_none_or_unknown_number_fails_as_check(flow, no):
     crm, _ = flow
-    assert "expected a document number" in fails(checks.expect_status, crm, no, "执行中")
-    assert "expected a document number" in fails(checks.expect_fields, crm, no, stage="signing")
+    assert "一个单据编号" in fails(checks.expect_status, crm, no, "执行中")
+    assert "一个单据编号" in fails(checks.expect_fields, crm, no, stage="signing")
 
 
 def test_expect_status_and_fields_wrong_values(flow):
     crm, out = flow
     assert "执行中 open" in fails(checks.expect_status, crm, out["opportunity"], "执行中")
     assert "132000.0" in fails(checks.expect_fields, crm, out["opportunity"], expected_revenue=126_000.0)
-    assert "no such field" in fails(checks.expect_fields, crm, out["opportunity"], colour="red")
+    assert "没有这个字段" in fails(checks.expect_fields, crm, out["opportunity"], colour="red")
 
 
 # -- links ----------------------------------------------------------------------------------------------
@@ -108,9 +108,9 @@ def test_expect_link_and_lineage(flow):
 
 def test_expect_link_failures(flow):
     crm, out = flow
-    assert "links to:" in fails(checks.expect_link, crm, out["opportunity"], dst_type="project")
-    assert "relation 'push_down'" in fails(checks.expect_link, crm, out["lead"], relation="push_down")
-    assert "source document number" in fails(checks.expect_link, crm, None, dst_type="opportunity")
+    assert "关联到 (links to):" in fails(checks.expect_link, crm, out["opportunity"], dst_type="project")
+    assert "with relation 'push_down'" in fails(checks.expect_link, crm, out["lead"], relation="push_down")
+    assert "源单编号" in fails(checks.expect_link, crm, None, dst_type="opportunity")
     assert "XS000001 (lead)" in fails(checks.expect_lineage, crm, out["contract"], ["商机", "报价单", "销售合同"])
     fails(checks.expect_lineage, crm, None, ["商机"])
 
@@ -128,10 +128,10 @@ def test_expect_audit_by_user_document_and_values(flow):
 def test_expect_audit_failures_name_who_did_it(flow):
     crm, out = flow
     msg = fails(checks.expect_audit, crm, "audit", user="wangzong", doc_no=out["contract"])
-    assert "done by: lijingli" in msg
-    assert "exactly 2 entries" in fails(checks.expect_audit, crm, "audit", doc_no=out["contract"], count=2)
-    assert "done by: nobody" in fails(checks.expect_audit, crm, "fly_away")
-    assert "no entry" in fails(checks.expect_no_audit, crm, "audit", user="lijingli")
+    assert "(done by): lijingli" in msg
+    assert "恰好 2 条记录" in fails(checks.expect_audit, crm, "audit", doc_no=out["contract"], count=2)
+    assert "无人 nobody" in fails(checks.expect_audit, crm, "fly_away")
+    assert "没有记录" in fails(checks.expect_no_audit, crm, "audit", user="lijingli")
 
 
 def test_refused_actions_leave_no_audit_entry(flow):
@@ -148,7 +148,7 @@ def test_expect_refused(flow):
     checks.expect_refused(err, (system.GuardFailed, system.PermissionDenied), ("NOT_OWNER", "ROLE_FORBIDDEN"))
     assert "try/except" in fails(checks.expect_refused, None, system.PermissionDenied)
     assert "a ConditionsNotMet" in fails(checks.expect_refused, err, system.ConditionsNotMet)
-    assert "error code" in fails(checks.expect_refused, err, system.PermissionDenied, "NOT_OWNER")
+    assert "错误代码" in fails(checks.expect_refused, err, system.PermissionDenied, "NOT_OWNER")
     assert "a ValueError" in fails(checks.expect_refused, "not an error", ValueError)
 
 
@@ -157,9 +157,9 @@ def test_expect_row(flow):
     crm, _ = flow
     assert checks.expect_row(crm, "users", login="liugong", role="engineer")["employee_code"] == "E402"
     assert checks.expect_row(crm, "home_schemes", name="默认方案")["blocks"][0] == "消息"
-    assert "none matching" in fails(checks.expect_row, crm, "knowledge_types", code="K09")
-    assert "a table of the schema" in fails(checks.expect_row, crm, "no_such_table", code="x")
-    assert "a column 'colour'" in fails(checks.expect_row, crm, "users", colour="red")
+    assert "没有一行相符" in fails(checks.expect_row, crm, "knowledge_types", code="K09")
+    assert "数据库中的一张表" in fails(checks.expect_row, crm, "no_such_table", code="x")
+    assert "有一列 (a column) 'colour'" in fails(checks.expect_row, crm, "users", colour="red")
 
 
 def test_expect_stages_and_evaluations(flow):
@@ -169,13 +169,13 @@ def test_expect_stages_and_evaluations(flow):
     assert len(tab) == 5
     rounds = checks.expect_evaluations(crm, out["opportunity"], ["forward", "通过,评估结束"], evaluators=["lijingli", "王总"])
     assert rounds["round"].tolist() == [1, 2]
-    assert "an opportunity number" in fails(checks.expect_stages, crm, None, ["了解情况"])
-    assert "an opportunity number" in fails(checks.expect_stages, crm, out["quote"], ["了解情况"])
-    assert "stage names" in fails(checks.expect_stages, crm, out["opportunity"], ["月球阶段"])
+    assert "一个商机编号" in fails(checks.expect_stages, crm, None, ["了解情况"])
+    assert "一个商机编号" in fails(checks.expect_stages, crm, out["quote"], ["了解情况"])
+    assert "阶段名称" in fails(checks.expect_stages, crm, out["opportunity"], ["月球阶段"])
     assert "驳回" in fails(checks.expect_evaluations, crm, out["opportunity"], ["reject"])
-    assert "evaluators" in fails(checks.expect_evaluations, crm, out["opportunity"], ["forward", "pass"],
+    assert "评估人" in fails(checks.expect_evaluations, crm, out["opportunity"], ["forward", "pass"],
                                  evaluators=["wangzong", "lijingli"])
-    assert "result" in fails(checks.expect_evaluations, crm, out["opportunity"], ["maybe"])
+    assert "评估结果" in fails(checks.expect_evaluations, crm, out["opportunity"], ["maybe"])
     fails(checks.expect_evaluations, crm, None, ["pass"])
 
 
@@ -187,10 +187,10 @@ def test_expect_stages_open_rows():
     zs.set_potential(opp, expected_close="2024-06-30", expected_revenue=10_000, source="电话", interest="中")
     zs.submit_evaluation(opp, evaluator="lijingli")
     assert "(pending 待评估)" in fails(checks.expect_evaluations, crm, opp, ["pass"])
-    assert "got []" in fails(checks.expect_stages, crm, opp, ["了解情况"])
+    assert "实际 got:      []" in fails(checks.expect_stages, crm, opp, ["了解情况"])
     lj.evaluate(opp, "pass")
     checks.expect_stages(crm, opp, ["了解情况"])
-    assert "still open" in fails(checks.expect_stages, crm, opp, ["了解情况"], closed=True)
+    assert "仍未结束" in fails(checks.expect_stages, crm, opp, ["了解情况"], closed=True)
 
 
 # -- invariants --------------------------------------------------------------------------------------

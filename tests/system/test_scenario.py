@@ -265,15 +265,15 @@ def test_checks_pass_on_the_scenario(signed):
 
 def test_checks_name_what_is_wrong(signed):
     crm, nos = signed
-    with pytest.raises(check.CheckFailed, match="a 销售合同 \\(contract\\)"):
+    with pytest.raises(check.CheckFailed, match="一张销售合同 \\(a contract\\)"):
         cs.document(crm, nos["quote"], "contract", "x")
-    with pytest.raises(check.CheckFailed, match="line 1"):
+    with pytest.raises(check.CheckFailed, match="第1行 line 1"):
         cs.line_items(crm, nos["contract"], [("R740", 2, 46_000), ("FW-3000", 1, 36_000)], "x")
-    with pytest.raises(check.CheckFailed, match="instalment 2 due"):
+    with pytest.raises(check.CheckFailed, match="第2期日期 instalment 2 due"):
         cs.payment_plan(crm, nos["contract"], [0.3, 0.6, 0.1], [0, 90, 365], "x")
-    with pytest.raises(check.CheckFailed, match="no multi-level audit"):
+    with pytest.raises(check.CheckFailed, match="未启用多级审核"):
         cs.approvals(crm, nos["contract"], ["lijingli"], "x")
-    with pytest.raises(check.CheckFailed, match="made from"):
+    with pytest.raises(check.CheckFailed, match="的源单 \\(made from\\)"):
         cs.linked(crm, nos["lead"], nos["contract"], "x")
 
 
