@@ -60,6 +60,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab.shortcuts import computes
+
 try:  # optional: a fast, MIT-licensed string matcher; difflib (standard library) otherwise
     from rapidfuzz.distance import Indel as _Indel
 except ImportError:  # pragma: no cover - exercised by forcing backend="difflib" in the tests
@@ -663,6 +665,7 @@ CARD_TYPES = pd.DataFrame([
 ]).set_index("card_type")
 
 
+@computes("card_types", "客户调查卡类别", "prospect / current / former card")
 def card_types(customers: pd.DataFrame, orders: pd.DataFrame, as_of, inactive_days: int = 365,
                customer: str = "customer_id", date: str = "order_date", amount: str | None = "amount",
                stop_reason: str = "stop_reason") -> pd.DataFrame:
@@ -1070,6 +1073,7 @@ def quality_issues(df: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return out.astype({"value": object})
 
 
+@computes("completeness", "档案资料完整度", "completeness of the archive")
 def quality_report(df: pd.DataFrame, as_of=None, updated: str | None = None, fresh_days: int = 365) -> pd.DataFrame:
     """Data-quality report per column: completeness, validity and freshness.
 
@@ -1571,6 +1575,7 @@ def consolidate(df: pd.DataFrame, id_col: str | None = None, name: str = "name",
     return Consolidation(records=records, members=members, audit=audit, pairs=pairs)
 
 
+@computes("pair_scores", "合并质量（配对精确率、召回率）", "pairwise precision and recall of a merge")
 def dedup_scores(predicted, truth) -> pd.Series:
     """Pairwise precision, recall and F1 of a deduplication against the ground truth.
 
@@ -1813,6 +1818,7 @@ def scattered_records(n_customers: int = 200, seed: int = 0, dup_share: float = 
 # --------------------------------------------------------------------------------------------
 # Analysis: composition tables (task 5 §5.2.5 3, §5.3.2 1)
 # --------------------------------------------------------------------------------------------
+@computes("composition", "客户构成表", "composition table")
 def composition(df: pd.DataFrame, by: str | Sequence[str], value: str | None = "amount",
                 customer: str | None = "customer_id") -> pd.DataFrame:
     """Composition table: customers and value per group, with shares and the cumulative share.
@@ -1950,7 +1956,7 @@ _FIN_ALIASES = {a: k for k, v in _FIN_ITEMS.items() for a in (k, *v)}
 
 #: The six solvency ratios of task 5 §5.3.2 2 with the book's formulas and thresholds.
 #: ``quick_to_current`` is the book's "速动比率与流动比率的比值 … 1∶1.5 左右最为合适"; the printed
-#: text is OCR-damaged ("1 1.") and 1∶1.5 is the reading of our digest, so it is a parameter.
+#: text is OCR-damaged ("1 1.") and 1∶1.5 is only crmlab's reading, so it is a parameter.
 SOLVENCY_RULES = pd.DataFrame([
     {"ratio": "current_ratio", "zh": "流动比率", "formula": "流动资产 ÷ 流动负债",
      "rule": "2∶1 ideal; below 1∶1 needs attention", "source": "task 5 §5.3.2 2 (1)"},
@@ -2001,6 +2007,7 @@ def _fin_frame(fin) -> tuple[pd.DataFrame, bool]:
     return values, single
 
 
+@computes("solvency", "偿债能力指标", "solvency ratios")
 def solvency_ratios(fin) -> pd.DataFrame | pd.Series:
     """The six solvency ratios (偿债能力指标) of task 5 §5.3.2 2, as fractions (×100 for %).
 
@@ -2023,7 +2030,7 @@ def solvency_ratios(fin) -> pd.DataFrame | pd.Series:
 
     Examples
     --------
-    Our digest's worked example D1 (customer 甲, 万元):
+    A worked example (customer 甲, 万元; crmlab's own figures, not the textbook's):
 
     >>> from crmlab import archive
     >>> jia = {"货币资金": 120, "有价证券": 30, "应收账款净额": 150, "预付账款": 20, "待摊费用": 10,
@@ -2052,6 +2059,7 @@ def solvency_ratios(fin) -> pd.DataFrame | pd.Series:
     return out.iloc[0].rename(None) if single else out
 
 
+@computes("solvency_verdicts", "偿债能力评价", "verdicts on the solvency ratios")
 def solvency_flags(ratios, quick_to_current: float = 1 / 1.5, tolerance: float = 0.1,
                    cash_too_high: float | None = None) -> pd.DataFrame | pd.Series:
     """Verdicts on the solvency ratios, by the textbook's thresholds (task 5 §5.3.2 2).
@@ -2107,6 +2115,7 @@ DEALER_EVALUATION_WEIGHTS = {"enthusiasm": 0.25, "flexibility": 0.0625, "distrib
 _CAPABILITY = ("flexibility", "distribution", "funds", "hot_brands")
 
 
+@computes("dealer_review", "经销商评价", "dealer evaluation")
 def dealer_evaluation(scores: pd.DataFrame, weights: Mapping[str, float] | None = None,
                       veto: Mapping[str, float] | None = None, scale=(1, 5)) -> pd.DataFrame:
     """Periodic dealer evaluation: weighted score, business capability and a fake-enthusiasm flag.
@@ -2167,6 +2176,7 @@ def _order_frame(orders, as_of, customer, date, amount) -> pd.DataFrame:
     return pd.DataFrame({"c": orders[customer][keep].to_numpy(), "d": d[keep].to_numpy(), "a": a[keep].to_numpy()})
 
 
+@computes("fedex_score", "联邦快递贡献得分", "FedEx contribution score")
 def fedex_score(orders: pd.DataFrame, as_of, customer: str = "customer_id", date: str = "order_date",
                 amount: str = "amount") -> pd.DataFrame:
     """FedEx's customer contribution score: 2 × spend of the last 3 months + spend 3–6 months ago.
@@ -2183,7 +2193,8 @@ def fedex_score(orders: pd.DataFrame, as_of, customer: str = "customer_id", date
 
     Examples
     --------
-    Our digest's example D2: 8,000 in the last 3 months and 5,000 before → 21,000.
+    crmlab's own example (the textbook gives the formula only): 8,000 in the last 3 months and 5,000
+    before → 21,000.
 
     >>> import pandas as pd
     >>> from crmlab import archive
@@ -2344,6 +2355,7 @@ def rfm_table(orders: pd.DataFrame, as_of, window_days: int | None = None, custo
     return out
 
 
+@computes("rfm_quintiles", "RFM 五分位得分", "RFM quintile scores")
 def rfm_scores(rfm: pd.DataFrame, q: int = 5) -> pd.DataFrame:
     """R, F and M scores 1–q (quintiles by default) and the cell label, e.g. ``"555"``.
 
@@ -2356,7 +2368,7 @@ def rfm_scores(rfm: pd.DataFrame, q: int = 5) -> pd.DataFrame:
 
     Examples
     --------
-    Our digest's example D3 (10 customers; the cells match its table):
+    A worked example of crmlab's (10 customers):
 
     >>> import pandas as pd
     >>> from crmlab import archive
@@ -2414,6 +2426,7 @@ def rfm_grid(scores: pd.DataFrame, q: int = 5) -> pd.DataFrame:
 ABSENT = "absent"
 
 
+@computes("migration", "客户迁移矩阵", "migration matrix")
 def migration_matrix(before: pd.Series, after: pd.Series, normalize: bool = False, order=None) -> pd.DataFrame:
     """Transition matrix of customers' segments between two periods (rows: before, columns: after).
 
@@ -2494,7 +2507,7 @@ def rfm_migration(orders: pd.DataFrame, as_of_before, as_of_after, on: str = "ce
 
 
 # --------------------------------------------------------------------------------------------
-# Cases (figures as printed in the textbook; see our digest C §3.B and §4)
+# Cases (figures as printed in the textbook, except where marked as crmlab's own)
 # --------------------------------------------------------------------------------------------
 #: Task 5 任务引入 密密麻麻的小本子: a 2000万 billing-system order won by Ms Liu with 3 visits
 #: (signed on the third) against a competitor's team of "十几个人" camped in a hotel for a month.
@@ -2503,7 +2516,9 @@ def rfm_migration(orders: pd.DataFrame, as_of_before, as_of_after, on: str = "ce
 NOTEBOOK_CASE = {"order_yuan": 20_000_000, "winner_visits": 3, "signed_on_visit": 3, "rival_team": "十几个人",
                  "rival_days_in_hotel": "整整一个月", "director_days_off": 2, "technical_exchange_after_days": 7,
                  "notebook_fields": ["contact_name", "itinerary", "flights", "hobbies", "hometown"]}
-#: Task 5 拓展学习: FedEx's score (2 × last 3 months + 3–6 months ago) and our worked example D2.
+#: Task 5 拓展学习: FedEx's score (2 × last 3 months + 3–6 months ago), 7 groups, deciles, 2 years, the
+#: 90 % drop and the growth printed as "15倍". The 8,000 + 5,000 → 21,000 example is crmlab's own: the
+#: textbook gives the formula only.
 FEDEX_EXAMPLE = {"last_3m": 8_000.0, "months_3_6": 5_000.0, "score": 21_000.0, "groups": 7, "deciles": 10,
                  "tracked_years": 2, "lost_drop": 0.90, "growth_as_printed": "15倍"}
 #: Task 7 拓展学习 无锡中原医疗器械: customer data scattered across branches; a salesperson's

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import archive as _archive
+from crmlab.shortcuts import computes
 from crmlab.archive import ArchiveError
 
 __all__ = [
@@ -70,6 +71,7 @@ EXPERIENCE_TYPES = {
 }
 
 
+@computes("experience_type", "体验营销类型", "type of experience marketing")
 def classify_experience(text: str) -> str:
     """Keyword baseline: which experience type a campaign description is about.
 
@@ -350,6 +352,7 @@ def _ids(values, what: str) -> pd.Index:
     return idx.unique()
 
 
+@computes("event_funnel", "活动漏斗", "event funnel")
 def event_funnel(invited: Iterable, attended: Iterable, leads: Iterable, opportunities: Iterable | None = None,
                  won: Iterable | None = None) -> pd.DataFrame:
     """Funnel of one event: invited → attended → leads → opportunities (→ won), with rates.
@@ -436,6 +439,7 @@ def event_opportunities(opps: pd.DataFrame, leads: Iterable, event_date, window_
     return checked[keep]
 
 
+@computes("event_costs", "活动成本", "event cost per stage")
 def event_costs(funnel: pd.DataFrame, fixed_cost: float, cost_per_attendee: float = 0.0) -> pd.Series:
     """Total cost of an event and the cost per invitee, attendee, lead, opportunity and win.
 

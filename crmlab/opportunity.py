@@ -52,6 +52,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab.shortcuts import computes
+
 __all__ = [
     # errors
     "OpportunityError", "UnknownLabel", "InvalidValue", "IllegalTransition", "ConditionsNotMet",
@@ -867,6 +869,7 @@ class AHPResult:
         return self.consistency_ratio < 0.1
 
 
+@computes("ahp", "层次分析法权重与一致性比率", "AHP weights and consistency ratio")
 def ahp_weights(pairwise, max_cr: float | None = 0.1, tol: float = 0.05) -> AHPResult:
     """AHP weights (层次分析法) from a pairwise comparison matrix: the principal eigenvector.
 
@@ -974,6 +977,7 @@ GRADE_CUTS = (3.0, 4.0)
 TIME_LIMITS: dict[str, int] = {"major": 1, "important": 3, "ordinary": 7}
 
 
+@computes("opportunity_grade", "商机等级", "opportunity grade")
 def prescreen(annual_revenue, tier: str = "city", social_impact: bool = False):
     """Pre-screen grade from annual revenue (task 7 §7.1.2 ② step 2): ``major``, ``ordinary`` or None.
 
@@ -1074,6 +1078,7 @@ def grade_score(scores, weights, oriented: bool = True):
     return float(g[0])
 
 
+@computes("opportunity_grade")
 def grade_level(score, cuts: tuple[float, float] = GRADE_CUTS):
     """Level from the grade score: ``major`` (一级) if G ≥ 4.0, ``important`` (二级) if G ≥ 3.0,
     else ``ordinary`` (三级). Table 7-2 is lost; the cut-offs are crmlab's defaults.
@@ -1108,6 +1113,7 @@ class GradeResult:
         return f"{a}（{b}）"
 
 
+@computes("opportunity_grade")
 def grade_opportunity(scores=None, weights=None, annual_revenue=None, tier: str = "city",
                       social_impact: bool = False, oriented: bool = True) -> GradeResult:
     """Grade one opportunity: the revenue pre-screen first, otherwise the 8-indicator score.
@@ -1238,6 +1244,7 @@ def _clean_text(series: pd.Series, blank: str = "unspecified") -> pd.Series:
     return pd.Series(keys[codes], index=series.index, dtype=object)
 
 
+@computes("pipeline_kpis", "商机阶段控制指标", "pipeline KPIs")
 def weighted_forecast(opps: pd.DataFrame, by: str | None = None, method: SalesMethod = DEFAULT_METHOD,
                       probability: str | None = None):
     """Weighted forecast Σ expected_revenue × probability over open opportunities.
@@ -1269,6 +1276,7 @@ def weighted_forecast(opps: pd.DataFrame, by: str | None = None, method: SalesMe
     return weighted.groupby(open_[by]).sum().round(6).rename("weighted_forecast")
 
 
+@computes("pipeline_kpis")
 def funnel(opps: pd.DataFrame, method: SalesMethod = DEFAULT_METHOD, status: str | None = "open") -> pd.DataFrame:
     """Sales funnel 销售漏斗: count, amount and weighted amount per stage, in stage order.
 
@@ -1325,6 +1333,7 @@ def stage_conversion(opps: pd.DataFrame, method: SalesMethod = DEFAULT_METHOD, c
                          "lost_here": lost, "to_next": to_next}, index=pd.Index(method.codes, name="stage"))
 
 
+@computes("pipeline_kpis")
 def win_rate(opps: pd.DataFrame, by: str | None = None):
     """Win rate = won / (won + lost) over closed opportunities (Kingdee 赢单率).
 
@@ -1361,6 +1370,7 @@ def conversion_rate(n_valid: int, n_won: int) -> float:
 TELECOM_CASE = {"valid": 139, "won": 40, "one_off_revenue": 952_690.0, "monthly_revenue_over": 20_000.0}
 
 
+@computes("pipeline_kpis")
 def cycle_time(opps: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Days from creation to close for won and lost opportunities: n, mean, median.
 
@@ -1467,6 +1477,7 @@ def win_loss_reasons(opps: pd.DataFrame, outcome: str = "lost") -> pd.DataFrame:
     return out.sort_values(["n", "amount"], ascending=False)[["n", "share", "amount"]].astype({"n": int})
 
 
+@computes("pipeline_kpis")
 def pipeline_kpis(opps: pd.DataFrame, as_of, method: SalesMethod = DEFAULT_METHOD) -> pd.Series:
     """Headline KPIs of a pipeline in one Series (the table-7-4 style key parameters).
 
@@ -1533,6 +1544,7 @@ _PRINCIPLES = {p.code: p for p in QUOTE_PRINCIPLES}
 _PRINCIPLE_ALIASES = {k: p.code for p in QUOTE_PRINCIPLES for k in (p.code, str(p.number), p.condition_zh)}
 
 
+@computes("opening_price", "报价原则与开盘价", "opening price")
 def choose_principle(big: bool = False, familiar: bool = False, straightforward: bool = False,
                      price_sensitive: bool = False) -> str:
     """Pick the quotation principle (报价原则, task 7 §7.2.3) for a customer profile.
@@ -1562,6 +1574,7 @@ def _prices(list_price, floor_price):
     return lp, fp
 
 
+@computes("opening_price")
 def suggest_price(list_price, floor_price, principle: str, near_floor: float = 0.05) -> float:
     """Opening price under a quotation principle; never below the floor.
 

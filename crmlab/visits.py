@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import archive as _archive
+from crmlab.shortcuts import computes
 from crmlab.archive import ArchiveError
 
 __all__ = [
@@ -165,6 +166,7 @@ VISIT_LIMITS = {
 }
 
 
+@computes("time_plan", "拜访时间分配（15/5/10）", "listen / ask / present minutes")
 def time_split(total_minutes: float = 30) -> pd.Series:
     """Minutes for listening, asking and presenting: the 15/5/10 rule scaled to any length.
 
@@ -230,7 +232,7 @@ def unannounced_ok(at, work_start="08:30", work_end="17:30", tolerance_minutes: 
 
     Examples
     --------
-    Our digest's example D7: a 08:30–17:30 working day.
+    Example: a 08:30–17:30 working day.
 
     >>> from crmlab import visits
     >>> [visits.unannounced_ok(t) for t in ("09:00", "16:30", "17:15", "13:00")]
@@ -302,6 +304,7 @@ def checklist(done: Iterable[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # Planning: priority, route, 3–4 visits a day in one city
 # --------------------------------------------------------------------------------------------
+@computes("due_ratio", "订货到期比", "due ratio of old customers")
 def order_priority(orders: pd.DataFrame, as_of, customer: str = "customer_id", date: str = "order_date") -> pd.DataFrame:
     """Which old customers are likely to order soon: days since the last order ÷ usual gap.
 
@@ -667,6 +670,7 @@ def _minutes_between(a, b) -> float:
     return _minutes(tb) - _minutes(ta)
 
 
+@computes("visit_audit", "拜访检查", "visit audit")
 def audit_visit(visit: Mapping) -> list[str]:
     """The rules of :data:`VISIT_RULES` a visit breaks (a list of codes; empty = clean).
 
