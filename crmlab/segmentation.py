@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .shortcuts import computes
+
 __all__ = ["segment_sizes", "purchase_intervals", "frequency_segments", "FREQUENCY_CUTS"]
 
 # KFC example (task 1 §1.1.2): heavy buyers come about once a week, medium about once a month,
@@ -27,6 +29,7 @@ __all__ = ["segment_sizes", "purchase_intervals", "frequency_segments", "FREQUEN
 FREQUENCY_CUTS = {"heavy": 7, "medium": 31}
 
 
+@computes("segment_sizes", "各细分市场的客户数与占比", "segment sizes and shares")
 def segment_sizes(customers: pd.DataFrame, basis: str | list[str], id_col: str = "customer_id") -> pd.DataFrame:
     """Number and share of distinct customers in each segment of a basis, largest first.
 
@@ -47,6 +50,7 @@ def segment_sizes(customers: pd.DataFrame, basis: str | list[str], id_col: str =
     return table.sort_values("customers", ascending=False, kind="stable")
 
 
+@computes("frequency_segment", "按购买频率细分（重度/中度/轻度消费者）", "heavy, medium and light buyers")
 def purchase_intervals(orders: pd.DataFrame, customer_col: str = "customer_id",
                        date_col: str = "order_date") -> pd.DataFrame:
     """Per customer: number of orders, first and last order date and the mean gap in days.
@@ -60,6 +64,7 @@ def purchase_intervals(orders: pd.DataFrame, customer_col: str = "customer_id",
     return g
 
 
+@computes("frequency_segment")
 def frequency_segments(orders: pd.DataFrame, customer_col: str = "customer_id",
                        date_col: str = "order_date", cuts: dict[str, float] | None = None) -> pd.Series:
     """Heavy / medium / light buyers (重度/中度/轻度消费者) by their mean purchase gap.

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from .shortcuts import computes
 
+from .shortcuts import computes
+
 __all__ = [
     "pareto_table", "top_share", "share_of_customers_for", "abc_classes", "ABC_SHARES",
     "value_loyalty_cell", "value_response_cell", "value_loyalty_matrix", "value_response_matrix",
@@ -58,6 +60,7 @@ def _sorted_desc(values) -> np.ndarray:
     return np.sort(v)[::-1]
 
 
+@computes("top_share", "前 x% 客户带来的收入或利润占比", "share of the top customers")
 def pareto_table(values: pd.Series) -> pd.DataFrame:
     """Customers sorted by value (largest first) with cumulative shares of customers and value.
 
@@ -71,6 +74,7 @@ def pareto_table(values: pd.Series) -> pd.DataFrame:
                          "cum_value": s.cumsum() / total}, index=s.index)
 
 
+@computes("top_share")
 def top_share(values, fraction: float) -> float:
     """Share of the total contributed by the top ``fraction`` of customers.
 
@@ -121,11 +125,13 @@ VALUE_RESPONSE = {(True, True): "best", (True, False): "strange", (False, True):
                   (False, False): "ghost"}
 
 
+@computes("value_loyalty", "客户价值矩阵中的位置（黄金/风险/边际/垃圾）", "value × loyalty cell")
 def value_loyalty_cell(high_value: bool, high_loyalty: bool) -> str:
     """Cell of the value × loyalty matrix: gold 黄金, risk 风险, marginal 边际 or junk 垃圾客户."""
     return VALUE_LOYALTY[(bool(high_value), bool(high_loyalty))]
 
 
+@computes("value_response", "价值—响应矩阵中的位置（最佳/奇异/致命诱惑/幽灵）", "value × response cell")
 def value_response_cell(high_value: bool, responsive: bool) -> str:
     """Cell of the value × response matrix: best 最佳, strange 奇异, fatal_attraction 致命诱惑, ghost 幽灵."""
     return VALUE_RESPONSE[(bool(high_value), bool(responsive))]
@@ -138,6 +144,7 @@ def _matrix(x: pd.Series, y: pd.Series, x_cut, y_cut, cells: dict) -> pd.Series:
     return pd.Series([cells[(bool(a), bool(b))] for a, b in zip(high_x, high_y)], index=x.index)
 
 
+@computes("value_loyalty")
 def value_loyalty_matrix(value: pd.Series, loyalty: pd.Series, value_cut=None, loyalty_cut=None) -> pd.Series:
     """Place customers in the value × loyalty matrix.
 
@@ -147,6 +154,7 @@ def value_loyalty_matrix(value: pd.Series, loyalty: pd.Series, value_cut=None, l
     return _matrix(value, loyalty, value_cut, loyalty_cut, VALUE_LOYALTY).rename("value_loyalty")
 
 
+@computes("value_response")
 def value_response_matrix(value: pd.Series, response: pd.Series, value_cut=None, response_cut=None) -> pd.Series:
     """Place customers in the value × response matrix (median split by default, ``>=`` is high)."""
     return _matrix(value, response, value_cut, response_cut, VALUE_RESPONSE).rename("value_response")
