@@ -199,9 +199,11 @@ LIFECYCLE: tuple[Rule, ...] = (
          "actor is the current evaluator", "crmlab.opportunity qualify: first stage 了解情况, its probability (R14)"),
     Rule(("opportunity",), "evaluate_fail", "不通过，评估结束", ("evaluating",), "failed",
          "actor is the current evaluator", "terminal: no further operation"),
-    Rule(("opportunity",), "set_potential", "潜在机会", ("potential",), "(same)",
+    # the 潜在机会 tab stays editable while the opportunity is 执行中 (expected close and revenue are
+    # revised during the sales stages, task 13.2); it freezes at evaluation, win, loss and failure
+    Rule(("opportunity",), "set_potential", "潜在机会", ("potential", "open"), "(same)",
          "owner, manager or director; revenue from lines while there are lines (R10)", "—"),
-    Rule(("opportunity",), "add_interest", "兴趣范围", ("potential",), "(same)",
+    Rule(("opportunity",), "add_interest", "兴趣范围", ("potential", "open"), "(same)",
          "a product; qty > 0, price ≥ 0", "expected revenue = Σ lines (R10)"),
     Rule(("opportunity",), "set_summary", "项目总结", ("potential", "open"), "(same)",
          "win/loss date not in the future", "—"),
