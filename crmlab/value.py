@@ -33,8 +33,6 @@ import numpy as np
 import pandas as pd
 from .shortcuts import computes
 
-from .shortcuts import computes
-
 __all__ = [
     "pareto_table", "top_share", "share_of_customers_for", "abc_classes", "ABC_SHARES",
     "value_loyalty_cell", "value_response_cell", "value_loyalty_matrix", "value_response_matrix",
