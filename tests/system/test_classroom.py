@@ -265,17 +265,16 @@ def test_two_students_editing_the_same_opportunity_get_a_clear_stale_message(cls
     opp = cls.documents(user="S01", doc_type="opportunity")["no"].iloc[0]
     v_rep, v_ev = rep.get(opp)["version"], ev.get(opp)["version"]                # both open the opportunity
     assert v_rep == v_ev
-    # 执行中: the 项目总结 tab is what both may still edit (潜在机会 is declared for 未评估 only, issue 17)
-    rep.set_summary(opp, win_reason="需要 2 台服务器和 1 台防火墙", expected_version=v_rep)
-    err = refused(cls, StaleRecord, ev.set_summary, opp, lost_reason="价格偏高", expected_version=v_ev,
+    rep.set_potential(opp, need="需要 2 台服务器和 1 台防火墙", expected_version=v_rep)
+    err = refused(cls, StaleRecord, ev.set_potential, opp, interest="中", expected_version=v_ev,
                   code="STALE_RECORD")
     assert err.changed_by == "S01" and (err.expected, err.actual) == (v_ev, v_ev + 1)
     assert f"{opp} was changed by S01" in str(err) and "reload and try again" in str(err)
     assert "请刷新后重试" in str(err)
     fresh = ev.get(opp)                                                          # reload and retry
-    ev.set_summary(opp, lost_reason="价格偏高", expected_version=fresh["version"])
+    ev.set_potential(opp, interest="中", expected_version=fresh["version"])
     d = cls.doc(opp)
-    assert (d["win_reason"], d["lost_reason"], d["version"]) == ("需要 2 台服务器和 1 台防火墙", "价格偏高", v_rep + 2)  # nothing lost
+    assert (d["need"], d["interest"], d["version"]) == ("需要 2 台服务器和 1 台防火墙", "medium", v_rep + 2)  # nothing lost
     if not class_url.startswith("sqlite"):                  # SQLite serialises writers; PostgreSQL races
         _race(cls, rep, ev, opp)
     rep.crm.close()
@@ -291,7 +290,7 @@ def _race(cls, rep, ev, opp):
     def edit(desk):
         barrier.wait()
         try:
-            desk.set_summary(opp, win_reason=f"{desk.login} 的修改", expected_version=v)
+            desk.set_potential(opp, need=f"{desk.login} 的修改", expected_version=v)
             results[desk.login] = "ok"
         except StaleRecord as err:
             results[desk.login] = err
@@ -305,7 +304,7 @@ def _race(cls, rep, ev, opp):
     loser = next(r for r in results.values() if r != "ok")
     assert loser.code == "STALE_RECORD" and "请刷新后重试" in str(loser)
     d = cls.doc(opp)
-    assert d["win_reason"] == f"{winner} 的修改" and d["version"] == v + 1
+    assert d["need"] == f"{winner} 的修改" and d["version"] == v + 1
     assert cls.check_invariants() == []
 
 
