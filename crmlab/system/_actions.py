@@ -278,10 +278,9 @@ class SetupActions:
     def add_service_level(self, code: str, name: str, term_months: int, content: str) -> str:
         """服务级别: code, name, period in months (服务期限 > 0), content (服务内容) (task 12.5)."""
         try:
-            term = fields.integer(term_months, "term_months", "服务期限", minimum=1, maximum=1200)
+            term = fields.integer(term_months, "term_months", "服务期限", minimum=1, maximum=2**31 - 1)
         except InvalidValue:
-            raise GuardFailed("BAD_TERM", f"the service period must be 1–1200 months, got {term_months!r}",
-                              f"服务期限必须为 1–1200 个月，得到 {term_months!r}") from None
+            raise GuardFailed("BAD_TERM", "the service period must be > 0 months", "服务期限必须大于 0 个月") from None
         return self._base_row("service_level", m.ServiceLevel(code=_need(code, "code", "代码"), name=name,
                                                               term_months=term,
                                                               content=_need(content, "content", "服务内容")))

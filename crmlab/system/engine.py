@@ -19,7 +19,11 @@ Shared by every client (notebooks, the UI, the mobile page, the classroom server
 * **optimistic locking** — every document and customer has a ``version`` (1 when created, +1 per
   action that changes it); actions on an existing document take ``expected_version=`` and raise
   :class:`~crmlab.system.StaleRecord` ("reload and try again / 请刷新后重试", naming who changed
-  it and when) when someone saved in between; the database refuses a racing write too;
+  it and when) when someone saved in between — checked after the permission check, so a user
+  who may not act on a document learns nothing about it; the database refuses a racing write too;
+* **one validation layer** — inputs are parsed strictly and every row an action writes is
+  checked against its declared columns (:mod:`crmlab.system.fields`): bad values raise
+  :class:`~crmlab.system.InvalidValue` and change nothing;
 * **read record rules** — :meth:`Desk.documents` and :meth:`Desk.get` show a user only what the
   ``(type, "read")`` rows of the permission table allow (own / department / all);
 * **mobile** — :meth:`Desk.my_schedule` (activities and tasks planned on a day) and

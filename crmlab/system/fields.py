@@ -251,12 +251,24 @@ def _check_value(col, v, what: str):
 def check_row(obj, keys=None) -> None:
     """Check the values of a mapped object against its table's declared column types and limits
     (all columns, or only ``keys``); raise :class:`InvalidValue` naming ``table.column``."""
-    name = obj.__table__.name
+    plan = _PLANS.get(type(obj))
+    if plan is None:
+        name = obj.__table__.name
+        plan = _PLANS[type(obj)] = tuple((a.key, a.columns[0], f"{name}.{a.key}")
+                                         for a in type(obj).__mapper__.column_attrs)
     values = obj.__dict__
-    for attr in type(obj).__mapper__.column_attrs:
-        k = attr.key
-        if (keys is not None and k not in keys) or k not in values:
+    for k, col, what in plan:
+        if keys is not None and k not in keys:
             continue
-        v = values[k]
-        if v is not None:
-            _check_value(attr.columns[0], v, f"{name}.{k}")
+        v = values.get(k)
+        if v is None:
+            continue
+        t = type(v)
+        if (t is str and col.type.__class__ in _PLAIN_TEXT and len(v) <= (col.type.length or MAX_TEXT)
+                and "\x00" not in v) or (t is int and col.type.__class__ is Integer and abs(v) <= 2**31 - 1):
+            continue                                    # the common case, without the general checks
+        _check_value(col, v, what)
+
+
+_PLANS: dict = {}
+_PLAIN_TEXT = (String,)

@@ -156,10 +156,9 @@ LIFECYCLE: tuple[Rule, ...] = (
     Rule(_A, "audit", "审核", ("saved", "sent"), "audited",
          "role may audit; no multi-level audit started", "audited_by/at stamped"),
     Rule(_D, "enable_multi_audit", "启用多级审核", ("saved",), "auditing",
-         "≥ 1 approver level, each approver may audit this document (role and department, as audit)",
-         "audit_step = 0"),
+         "≥ 1 approver level, each approver may audit", "audit_step = 0"),
     Rule(_D, "approve", "多级审核", ("auditing",), "auditing | audited",
-         "actor is the approver of the current level and may still audit this document", "next level; the last level → audited"),
+         "actor is the approver of the current level", "next level; the last level → audited"),
     Rule(("customer",), "unaudit", "反审核", ("audited",), "saved", "role may audit", "—"),
     Rule(_D, "unaudit", "反审核 / 驳回审核", ("auditing", "audited"), "saved",
          "no document was pushed down from it (R25)", "audit steps kept in the history"),
@@ -199,8 +198,8 @@ LIFECYCLE: tuple[Rule, ...] = (
          "actor is the current evaluator", "crmlab.opportunity qualify: first stage 了解情况, its probability (R14)"),
     Rule(("opportunity",), "evaluate_fail", "不通过，评估结束", ("evaluating",), "failed",
          "actor is the current evaluator", "terminal: no further operation"),
-    # the 潜在机会 tab stays editable while the opportunity is 执行中 (expected close and revenue are
-    # revised during the sales stages, task 13.2); it freezes at evaluation, win, loss and failure
+    # the 潜在机会 tab stays open while the opportunity executes: R21 sends the user back to it to add
+    # interest lines before a quote (方案 stage); closed, failed or evaluating ones are read-only
     Rule(("opportunity",), "set_potential", "潜在机会", ("potential", "open"), "(same)",
          "owner, manager or director; revenue from lines while there are lines (R10)", "—"),
     Rule(("opportunity",), "add_interest", "兴趣范围", ("potential", "open"), "(same)",

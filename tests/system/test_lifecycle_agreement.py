@@ -327,13 +327,14 @@ def test_opportunity_tabs_follow_the_table(crm):
     from syshelpers import refused
     opp, cust = open_opportunity(crm)
     zs, lj = crm.login("zhangsan"), crm.login("lijingli")
-    zs.set_potential(opp, need="执行中修改")                                      # 潜在机会: declared from open
+    assert lc.rule("opportunity", "set_potential").sources == ("potential", "open")      # declared: R21
+    zs.set_potential(opp, need="执行中修改")
     zs.add_interest(opp, "PSU", qty=1, price=1_200)
-    assert crm.doc(opp)["need"] == "执行中修改"
     zs.set_summary(opp, win_reason="方案好")                                      # 项目总结: declared from open
-    zs.lose(opp, reason="预算取消")
-    refused(crm, system.ReadOnly, zs.set_potential, opp, need="输单后修改", code="READ_ONLY")   # frozen when lost
+    zs.lose(opp, "价格")
+    refused(crm, system.ReadOnly, zs.set_potential, opp, need="输单后修改", code="READ_ONLY")
     refused(crm, system.ReadOnly, zs.add_interest, opp, "PSU", qty=1, price=1_200, code="READ_ONLY")
+    refused(crm, system.ReadOnly, zs.edit, opp, subject="改名", code="READ_ONLY")
     refused(crm, system.ReadOnly, zs.edit_customer, cust, industry="能源", code="READ_ONLY")   # audited customer
     lj.unaudit(cust)
     zs.edit_customer(cust, industry="能源")
