@@ -100,8 +100,9 @@ DEFAULT_NOTEBOOK_TIMEOUT = 900      # seconds of kernel time per notebook, all c
 OUTPUT_LIMIT = 1_000_000            # bytes of output kept per cell
 MEMORY_LIMIT = 4 * 2**30            # address space of each worker and kernel (bytes; 0 = none)
 FILE_SIZE_LIMIT = 256 * 2**20       # largest file student code may write (bytes; 0 = none)
+SANDBOX_PROCESSES = 256             # processes of the sandbox's user (RLIMIT_NPROC)
 STUDENT = "student"                 # the student id inside each per-student nbgrader course
-RESULT_VERSION = 1
+RESULT_VERSION = 2                  # 2: kernels in the sandbox, tamper checks, answer-cell-only outputs
 
 
 def _note(en: str, zh: str) -> str:
@@ -717,9 +718,11 @@ class Settings:
     notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT
     output_limit: int = OUTPUT_LIMIT
     memory_limit: int = MEMORY_LIMIT
+    sandbox: bool = True
 
     def key(self) -> str:
-        return f"cell={self.cell_timeout};nb={self.notebook_timeout};out={self.output_limit}"
+        return (f"cell={self.cell_timeout};nb={self.notebook_timeout};out={self.output_limit}"
+                + ("" if self.sandbox else ";no-sandbox"))
 
 
 def _rmtree(path: Path) -> None:
@@ -734,7 +737,8 @@ def _rmtree(path: Path) -> None:
         shutil.rmtree(path, onerror=onerror)
 
 
-def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str, settings: Settings):
+def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str, settings: Settings,
+                sandbox_work: Path | None = None):
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
@@ -754,6 +758,14 @@ def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str,
     c.GuardedExecute.output_limit = settings.output_limit
     c.GuardedExecute.interrupt_on_timeout = True
     c.GuardedExecute.shutdown_kernel = "immediate"
+    if settings.sandbox:
+        from . import sandbox
+
+        c.GuardedExecute.kernel_manager_class = sandbox.kernel_manager_class()
+        c.SandboxKernelManager.work = str(sandbox_work)
+        c.SandboxKernelManager.limits = sandbox.Limits(
+            memory=settings.memory_limit, file_size=FILE_SIZE_LIMIT,
+            cpu_seconds=settings.notebook_timeout + 120, processes=SANDBOX_PROCESSES)
     return c
 
 
@@ -842,7 +854,8 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     nbformat.write(nb, submitted / f"{name}.ipynb")
     if timestamp:
         (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
-    config = _job_config(template, course, db, lab, name, settings)
+    sandbox_work = _sandbox_copy(template, work, lab, name, nb) if settings.sandbox else None
+    config = _job_config(template, course, db, lab, name, settings, sandbox_work)
     app = Autograde(coursedir=_coursedir(config), config=config)
     app.force = True
     app.create_student = True
@@ -856,6 +869,27 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
         _rmtree(gbdir)
         return None, "nbgrader wrote no autograded notebook"
     return {"path": path, "db": db, "course": course}, None
+
+
+def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb) -> Path:
+    """The kernel's working folder in the sandbox: the lab's supporting files and the student's notebook.
+
+    Only this copy is mounted (read-write) in the sandbox: never nbgrader's course, whose
+    autograded notebook holds the hidden tests while they run.
+    """
+    from . import sandbox
+
+    dest = work / "sandbox"
+    source = template / "solutions" / lab
+    for path in source.rglob("*"):
+        if path.is_file() and path.suffix != ".ipynb" and not path.name.endswith(".mutants.toml"):
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / f"{name}.ipynb")
+    sandbox.prepare_dir(dest)
+    return dest
 
 
 def _coursedir(config):
@@ -1320,7 +1354,8 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
                 notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT, output_limit: int = OUTPUT_LIMIT,
                 memory_limit: int = MEMORY_LIMIT, duedate: str | None = None, force: bool = False,
                 zip_format: str = "canvas", progress: bool = True, cache: bool = True,
-                only: list[str] | None = None, nbgrader_feedback: str | Path | None = None) -> pd.DataFrame:
+                only: list[str] | None = None, nbgrader_feedback: str | Path | None = None,
+                sandbox: bool = True) -> pd.DataFrame:
     """Grade every student of a class for one lab and write feedback and the gradebook.
 
     Parameters
@@ -1342,6 +1377,9 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
     nbgrader_feedback : also copy each feedback page into this folder in nbgrader's layout
         (``DIR/STUDENT/LAB/NOTEBOOK.html`` with the submission's ``timestamp.txt`` and
         ``submission_secret.txt``), so that ``nbgrader release_feedback LAB`` hands it out on JupyterHub.
+    sandbox : run each student's kernel in the bubblewrap sandbox (:mod:`crmlab.sandbox`). When the
+        sandbox does not work here, grading refuses (:class:`crmlab.sandbox.SandboxUnavailable`);
+        ``sandbox=False`` grades anyway, with a loud warning: student code then runs with your rights.
 
     Returns
     -------
@@ -1357,11 +1395,12 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
     if submissions.is_dir() and (out == submissions or submissions in out.parents or out in submissions.parents):
         raise ValueError(f"the output folder {out} must be outside the submissions folder {submissions} "
                          f"(输出文件夹不能位于提交文件夹内，也不能包含它)")
+    check_sandbox(sandbox)
     config = labtools.load_config(root)
     if cell_timeout is None:
         cell_timeout = int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT) or DEFAULT_CELL_TIMEOUT)
     settings = Settings(cell_timeout=int(cell_timeout), notebook_timeout=int(notebook_timeout),
-                        output_limit=int(output_limit), memory_limit=int(memory_limit))
+                        output_limit=int(output_limit), memory_limit=int(memory_limit), sandbox=bool(sandbox))
     workers = max(1, int(workers or os.cpu_count() or 1))
     lab_hash = _lab_hash(root, lab, settings)
     base = Path(tempfile.mkdtemp(prefix="crmlab-grade-"))
@@ -1406,6 +1445,25 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
         return book
     finally:
         _rmtree(base)
+
+
+NO_SANDBOX_WARNING = ("警告：未使用沙箱评分 (WARNING: grading WITHOUT the sandbox): student code runs with your "
+                      "rights and can read the hidden tests, change grades and delete files. 学生代码以您的权限运行，"
+                      "可以读取隐藏测试、修改成绩和删除文件。Use this only for submissions you trust.")
+
+
+def check_sandbox(sandbox: bool = True) -> None:
+    """Refuse (bilingual :class:`~crmlab.sandbox.SandboxUnavailable`) when the sandbox is wanted but does
+    not work here; warn loudly on stderr when it is turned off."""
+    from . import sandbox as _sandbox
+
+    if sandbox:
+        _sandbox.require()
+    else:
+        import warnings
+
+        print(f"\n{'!' * 78}\n{NO_SANDBOX_WARNING}\n{'!' * 78}\n", file=sys.stderr, flush=True)
+        warnings.warn(NO_SANDBOX_WARNING, RuntimeWarning, stacklevel=3)
 
 
 def nbgrader_feedback_layout(out: str | Path, lab: str, students: dict[str, Path], dest: str | Path) -> list[Path]:
