@@ -618,8 +618,11 @@ def _guarded_execute_class():
     """Build :class:`GuardedExecute` lazily (nbgrader is a heavy import)."""
     from nbclient.exceptions import DeadKernelError
     from nbformat.notebooknode import NotebookNode
+    from jupyter_core.utils import run_sync
     from nbgrader.preprocessors import Execute
-    from traitlets import Integer
+    from traitlets import Dict, Integer, Unicode
+
+    from . import tamper
 
     class GuardedExecute(Execute):
         """nbgrader's Execute with a hard per-notebook deadline, an output cap and dead-kernel survival.
@@ -630,16 +633,61 @@ def _guarded_execute_class():
         - output beyond ``output_limit`` bytes per cell is dropped while it arrives (a print loop
           cannot fill the memory) and a note says so; the cell keeps running;
         - if the kernel dies (``os._exit``, a crash, memory), the remaining cells are marked
-          ``KernelDied`` instead of nbgrader failing the whole submission.
+          ``KernelDied`` instead of nbgrader failing the whole submission;
+        - test cells run outside IPython's input history (``store_history=False``: ``In`` never
+          holds a hidden test);
+        - with ``tamper_report`` set, hidden steps in the kernel take a baseline of the checking
+          machinery before the first cell and compare after every graded cell
+          (:mod:`crmlab.tamper`); the changes found per graded cell go to that JSON file.
         """
 
         notebook_timeout = Integer(DEFAULT_NOTEBOOK_TIMEOUT, help="seconds for all cells of a notebook").tag(config=True)
         output_limit = Integer(OUTPUT_LIMIT, help="bytes of output kept per cell").tag(config=True)
+        tamper_report = Unicode("", help="JSON file for the tamper checks ('' = no checks)").tag(config=True)
+        guarded = Dict({}, help="names the lab binds to crmlab (crmlab.tamper.guarded_names)").tag(config=True)
 
         def preprocess(self, nb, resources=None, km=None):
             self._deadline = time.monotonic() + self.notebook_timeout
             self._dead = False
-            return super().preprocess(nb, resources, km)
+            self._baseline, self._checked, self._tamper = None, False, {}
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                if self.tamper_report:
+                    Path(self.tamper_report).write_text(json.dumps(
+                        {"baseline": self._baseline is not None, "cells": self._tamper}), encoding="utf-8")
+
+        async def _async_kernel_check(self, mode: str):
+            """Run crmlab.tamper's hidden step in the kernel; its parsed answer, or None."""
+            msg_id = self.kc.execute("", silent=True, store_history=False,
+                                     user_expressions={"tamper": tamper.expression(mode, self.guarded)})
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
+                except Exception:
+                    return None
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    return tamper.parse(msg)
+            return None
+
+        _kernel_check = run_sync(_async_kernel_check)
+
+        def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            if _meta(cell).get("grade") and not _meta(cell).get("solution"):
+                store_history = False       # tests (hidden ones too) never enter In / _ih
+            return super().execute_cell(cell, cell_index, execution_count, store_history)
+
+        def _verify(self, cell):
+            gid = _gid(cell)
+            if not self.tamper_report or self._dead or self._baseline is None or not gid or not _meta(cell).get("grade"):
+                return
+            now = self._kernel_check("verify")
+            if now is None and not run_sync(self.km.is_alive)():
+                return                      # the kernel died: the cells after it are not run anyway
+            found = tamper.differences(self._baseline, now)
+            if found:
+                self._tamper[gid] = found
 
         def _get_timeout(self, cell):
             timeout = super()._get_timeout(cell)
@@ -665,8 +713,13 @@ def _guarded_execute_class():
                             f"in total; this cell was not run (整个笔记本超时，此单元格未运行)")
                 return cell, resources
             self._kept, self._cut = 0, False
+            if self.tamper_report and not self._checked:
+                self._checked = True
+                self._baseline = self._kernel_check("baseline")
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
+                if time.monotonic() < self._deadline:
+                    self._verify(cell)
                 if time.monotonic() >= self._deadline:   # cut by the notebook deadline, not the cell limit
                     for out in cell.outputs:
                         if out.output_type == "error" and out.ename == "CellTimeoutError":
@@ -738,7 +791,7 @@ def _rmtree(path: Path) -> None:
 
 
 def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str, settings: Settings,
-                sandbox_work: Path | None = None):
+                sandbox_work: Path | None = None, report: Path | None = None, guarded: dict | None = None):
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
@@ -758,6 +811,8 @@ def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str,
     c.GuardedExecute.output_limit = settings.output_limit
     c.GuardedExecute.interrupt_on_timeout = True
     c.GuardedExecute.shutdown_kernel = "immediate"
+    c.GuardedExecute.tamper_report = str(report or "")
+    c.GuardedExecute.guarded = dict(guarded or {})
     if settings.sandbox:
         from . import sandbox
 
@@ -831,7 +886,7 @@ def _unattempted(nb, release) -> bool:
 
 
 def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timestamp: str | None,
-                    settings: Settings) -> tuple[dict | None, str | None]:
+                    settings: Settings, guarded: dict | None = None) -> tuple[dict | None, str | None]:
     """Autograde one sanitized notebook in a fresh course; returns (executed notebook info, error)."""
     from nbgrader.converters import Autograde
 
@@ -855,7 +910,8 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     if timestamp:
         (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
     sandbox_work = _sandbox_copy(template, work, lab, name, nb) if settings.sandbox else None
-    config = _job_config(template, course, db, lab, name, settings, sandbox_work)
+    report = gbdir / "tamper.json"
+    config = _job_config(template, course, db, lab, name, settings, sandbox_work, report, guarded)
     app = Autograde(coursedir=_coursedir(config), config=config)
     app.force = True
     app.create_student = True
@@ -868,7 +924,14 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     if not path.exists():
         _rmtree(gbdir)
         return None, "nbgrader wrote no autograded notebook"
-    return {"path": path, "db": db, "course": course}, None
+    return {"path": path, "db": db, "course": course, "tamper": _read_json(report)}, None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb) -> Path:
@@ -906,6 +969,37 @@ def _hidden_lines(db: Path, lab: str, name: str) -> list[str]:
     with Gradebook(f"sqlite:///{db}") as gb:
         sources = [c.source for c in gb.find_notebook(name, lab).source_cells]
     return feedback.hidden_lines(sources)
+
+
+REVIEW = _note("review by hand", "请人工复核")
+
+
+def _withhold(cells: list[dict], report: dict) -> list[str]:
+    """Withhold the marks of graded cells after which the checking code was found changed."""
+    found = report.get("cells", {})
+    for cell in cells:
+        if cell["grade_id"] in found:
+            from . import tamper
+
+            cell.update(points=0.0, status="withheld",
+                        message=_note(f"marks withheld: the checking code was changed ({tamper.describe(found[cell['grade_id']], 2)})",
+                                      "评分代码被改动，分数暂扣") + f"; {REVIEW}")
+    return [c["grade_id"] for c in cells if c["grade_id"] in found]
+
+
+def _tamper_problems(report: dict, withheld: list[str]) -> list[str]:
+    from . import tamper
+
+    notes = []
+    if withheld:
+        first = report["cells"][withheld[0]]
+        notes.append(_note(f"the checking machinery was tampered with ({tamper.describe(first, 3)}): the marks of "
+                           f"{len(withheld)} graded cell(s) from {withheld[0]} on are withheld and every output is left "
+                           f"out of the feedback; review by hand", "评分机制被篡改，相关分数暂扣，请人工复核"))
+    if report and not report.get("baseline", True):
+        notes.append(_note("the tamper check could not take its baseline; marks were not checked for tampering",
+                           "篡改检测未能运行"))
+    return notes
 
 
 def _grade_student(job: dict) -> dict:
@@ -951,7 +1045,10 @@ def _grade_student(job: dict) -> dict:
             result["feedback"][name] = html_text
             continue
         started = time.monotonic()
-        info, error = _grade_notebook(template, work, lab, name, sub.notebooks[name], timestamp, settings)
+        from . import tamper
+
+        info, error = _grade_notebook(template, work, lab, name, sub.notebooks[name], timestamp, settings,
+                                      tamper.guarded_names(release))
         if error:
             problems.append(_note(f"nbgrader could not grade this notebook: {error}", "nbgrader 无法评分此笔记本"))
             for cell in cells:
@@ -973,11 +1070,13 @@ def _grade_student(job: dict) -> dict:
                 "missing", "", "")
             cell.update(status=status, error=ename, message=message)
         problems += _run_notes(executed, release)
+        tampered = _withhold(cells, info["tamper"])
+        problems += _tamper_problems(info["tamper"], tampered)
         entry["seconds"] = round(time.monotonic() - started, 1)
         hidden = _hidden_lines(info["db"], lab, name)
         html_text, removed = feedback.render(executed, name, hidden, {
             "student": job["student"], "cells": cells, "problems": problems + sub.general,
-            "late": result["seconds_late"] > 0})
+            "late": result["seconds_late"] > 0}, answers=not tampered)
         if removed:
             problems.append(_note(f"{removed} output(s) quoting hidden test code were removed from the feedback",
                                   "引用隐藏测试代码的输出已从反馈中删除"))
