@@ -66,11 +66,19 @@ def cmd_grade(args) -> int:
               file=sys.stderr)
         return 2
     root = labtools.find_root(args.root)
+    from . import sandbox
+
+    try:
+        if not args.no_sandbox:
+            sandbox.require()
+    except sandbox.SandboxUnavailable as err:
+        print(f"crmlab grade: {err}", file=sys.stderr)
+        return 3
     book = grading.grade_class(
         args.lab, args.submissions, args.out, root=root, workers=args.workers, cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout, duedate=args.duedate, force=args.force,
         zip_format=args.zip_format, progress=not args.no_progress, cache=not args.no_cache,
-        only=args.student or None, nbgrader_feedback=args.nbgrader_feedback)
+        only=args.student or None, nbgrader_feedback=args.nbgrader_feedback, sandbox=not args.no_sandbox)
     where = Path(args.out) / args.lab
     print(f"{args.lab}: graded {book.attrs.get('graded', 0)} submission(s), {book.attrs.get('reused', 0)} unchanged "
           f"since the last run; gradebook {where / 'gradebook.csv'}, feedback in {where / 'feedback'}")
@@ -150,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--nbgrader-feedback", default=None, metavar="DIR",
                    help="also copy the feedback into nbgrader's DIR/STUDENT/LAB/ layout for "
                         "`nbgrader release_feedback` (JupyterHub)")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="run students' kernels WITHOUT the bubblewrap sandbox (with your rights: only for "
+                        "submissions you trust); without this flag grading refuses when the sandbox is unavailable")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-cache", action="store_true", help="regenerate the lab with nbgrader even if cached")
     g.add_argument("--root", default=None, help="course root (default: found from the current folder)")

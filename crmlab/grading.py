@@ -46,13 +46,15 @@ How a submission is graded (each step is nbgrader's where nbgrader can do it):
 Workers are plain ``python`` subprocesses (POSIX), not ``multiprocessing`` children, so a script
 calling :func:`grade_class` needs no ``if __name__ == "__main__"`` guard.
 
-Safety: every student is graded in a fresh temporary course whose gradebook lives in a separate
-temporary folder; the kernel's working folder is that course; its environment names neither the
-submission nor the output folder; the output folder is written only by the parent process, after
-the student's kernel is gone; no solution notebook is on disk while students' code runs. A
-kernel is limited in memory (``memory_limit``) and in file size.
-This stops accidents and relative-path mischief (``rm -rf ..``); code written to attack a named
-absolute path needs operating-system isolation (a container or a separate user), see
+Safety: each student's kernel runs in a bubblewrap sandbox (:mod:`crmlab.sandbox`) that sees only a
+copy of that student's files and the read-only Python environment — never the submissions, the
+output folder, nbgrader's gradebooks, the lab template or the checkout — with its own ``/proc``, no
+network and limits; its processes all end with the job. Grading refuses to run without it unless
+``sandbox=False``. nbgrader stays outside the sandbox; hidden tests reach the kernel only as it runs
+them, outside IPython's history. Tampering with the checks inside the kernel cannot be prevented (the
+tests run in the student's process, as in nbgrader) but is detected (:mod:`crmlab.tamper`): the
+marks of the affected cells are withheld for review. The feedback page keeps only what answer cells
+printed. :func:`grade_notebook` grades one notebook the same way (a self-check). See
 ``docs/teaching.md``.
 
 Example (not run here: it starts a kernel per student)::
@@ -92,7 +94,7 @@ from . import labtools
 __all__ = [
     "prepare_course", "autograde", "is_grading", "find_submissions", "collect_zip", "ZIP_FORMATS",
     "submission_hash", "read_notebook", "sanitize_submission", "GuardedExecute", "grade_class",
-    "load_results", "gradebook", "cell_results", "nbgrader_feedback_layout",
+    "load_results", "gradebook", "cell_results", "nbgrader_feedback_layout", "grade_notebook", "check_sandbox",
 ]
 
 DEFAULT_CELL_TIMEOUT = 120          # seconds; nbgrader_config.py may set Execute.timeout instead
@@ -1403,7 +1405,7 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
     h = _lab_files_hash(root, lab)
     h.update(f"duedate={duedate}".encode())
     cached = _cache_dir() / f"{lab}-{h.hexdigest()[:20]}"
-    if cache and (cached / "complete").is_file():
+    if cache and _cache_intact(cached):
         course = cached / "template"
     else:
         course, _ = _prepare_template(root, lab, base, duedate)
@@ -1411,7 +1413,7 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
             try:
                 tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=_mkdirs(_cache_dir())))
                 shutil.copytree(course, tmp / "template")
-                (tmp / "complete").write_text("ok", encoding="utf-8")
+                (tmp / "complete").write_text(_gradebook_sum(tmp / "template"), encoding="utf-8")
                 _rmtree(cached)
                 os.replace(tmp, cached)
                 course = cached / "template"
@@ -1419,6 +1421,18 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
                 pass
     releases = {p.stem: p.read_text(encoding="utf-8") for p in sorted((course / "labs" / lab).glob("*.ipynb"))}
     return course, releases
+
+
+def _gradebook_sum(course: Path) -> str:
+    return "sha256:" + hashlib.sha256((course / "gradebook.db").read_bytes()).hexdigest()
+
+
+def _cache_intact(cached: Path) -> bool:
+    """The cached lab is complete and its gradebook (the hidden tests) is byte for byte as generated."""
+    try:
+        return (cached / "complete").read_text(encoding="utf-8") == _gradebook_sum(cached / "template")
+    except OSError:
+        return False
 
 
 def _mkdirs(path: Path) -> Path:
@@ -1542,6 +1556,44 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
             nbgrader_feedback_layout(out, lab, students, nbgrader_feedback)
         book.attrs.update(graded=len(todo), reused=len(students) - len(todo), gradebook=str(out / lab / "gradebook.csv"))
         return book
+    finally:
+        _rmtree(base)
+
+
+def grade_notebook(notebook: str | Path, lab: str, *, root: Path | None = None, student: str = "me",
+                   cell_timeout: int | None = None, notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
+                   memory_limit: int = MEMORY_LIMIT, sandbox: bool = True, cache: bool = True) -> dict:
+    """Grade one notebook file as ``grade_class`` grades it (sandbox, tamper checks, feedback): a self-check.
+
+    The notebook is matched to the lab's notebooks by name, else by its cells (a renamed copy).
+    Returns the result of that notebook: ``{"notebook", "cells", "problems", "feedback" (HTML),
+    "status"}``. Nothing is written outside temporary folders. Used by a student self-check
+    command; refuses without the sandbox unless ``sandbox=False``, like :func:`grade_class`.
+    """
+    check_sandbox(sandbox)
+    root = Path(root) if root else labtools.find_root()
+    config = labtools.load_config(root)
+    if cell_timeout is None:
+        cell_timeout = int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT) or DEFAULT_CELL_TIMEOUT)
+    settings = Settings(cell_timeout=int(cell_timeout), notebook_timeout=int(notebook_timeout),
+                        memory_limit=int(memory_limit), sandbox=bool(sandbox))
+    base = Path(tempfile.mkdtemp(prefix="crmlab-check-"))
+    try:
+        folder = base / "submission"
+        folder.mkdir()
+        shutil.copy2(notebook, folder / Path(notebook).name)
+        template, releases = _template(root, lab, base, None, cache)
+        sub = sanitize_submission(folder, {n: nbformat.reads(t, as_version=4) for n, t in releases.items()})
+        name = next(iter(sub.notebooks), None)
+        if name is None:
+            raise ValueError(f"{notebook} is not a notebook of {lab} (不是本实验的笔记本): {sub.general[:1]}")
+        job = {"student": student, "folder": str(folder), "lab": lab, "template": str(template),
+               "releases": {name: releases[name]}, "settings": settings.__dict__, "submission_hash": "",
+               "lab_hash": "", "duedate": None, "work": str(base / "work" / "job")}
+        result = _grade_student(job)
+        entry = result["notebooks"][0]
+        return {**entry, "problems": entry["problems"] + result["general"], "feedback": result["feedback"][name],
+                "status": result["status"]}
     finally:
         _rmtree(base)
 

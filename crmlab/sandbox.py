@@ -152,7 +152,7 @@ def _parent_dirs(mounts: list[str]) -> list[str]:
     parents = sorted({str(p) for t in targets for p in Path(t).parents if str(p) not in taken}, key=len)
     top_links = {mounts[i + 2] for i, a in enumerate(mounts) if a == "--symlink"}
     return [a for p in parents if p not in top_links and not any(p == t or p.startswith(t + "/") for t in targets)
-            for a in ("--perms", "0755", "--dir", p)]
+            for a in ("--perms", "1777" if p.startswith(HOME + "/") else "0755", "--dir", p)]
 
 
 def bwrap_command(command: list[str], *, work: str, sockets: str | None = None, env: dict | None = None,
@@ -169,7 +169,7 @@ def bwrap_command(command: list[str], *, work: str, sockets: str | None = None, 
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(TMP_SIZE), "--tmpfs", "/tmp",
              "--size", str(TMP_SIZE), "--tmpfs", "/home",
-             "--dir", HOME]
+             "--perms", "1777", "--dir", HOME]
     mounts = _system_mounts()
     for host, inside in crmlab_mounts():
         mounts += ["--ro-bind", host, inside]
@@ -185,7 +185,7 @@ def bwrap_command(command: list[str], *, work: str, sockets: str | None = None, 
     keep = {k: v for k, v in (env or {}).items() if k in ENV_KEEP}
     keep.update(PATH=f"{venv_bin}:/usr/local/bin:/usr/bin:/bin", HOME=HOME, USER="student", LOGNAME="student",
                 PYTHONPATH=CRMLAB_DIR, PYTHONDONTWRITEBYTECODE="1", MPLCONFIGDIR=f"{HOME}/.config/matplotlib",
-                TMPDIR="/tmp")
+                XDG_CACHE_HOME=f"{HOME}/.cache", TMPDIR="/tmp")
     keep.setdefault("LANG", "C.UTF-8")
     for k, v in sorted(keep.items()):
         args += ["--setenv", k, v]

@@ -60,7 +60,7 @@ WATCHED_HOOKS = ("shell.events.callbacks", "shell.input_transformers_cleanup", "
 # In: CONFIG = {"mode": "baseline" | "verify", "modules": [...], "objects": [...], "hooks": [...],
 #               "guarded": {name: "module" or "module:attribute"}}.  Out: RESULT, a JSON string.
 KERNEL_CODE = r'''
-import builtins as _b, sys as _sys, os as _os, json as _json, hashlib as _hl, marshal as _ms, dis as _dis
+import builtins as _b, sys as _sys, os as _os, json as _json, hashlib as _hl, dis as _dis
 import importlib as _il, types as _ty, functools as _ft
 
 def _main(cfg):
@@ -93,8 +93,13 @@ def _main(cfg):
         path = getattr(_sys.modules.get(mod), "__file__", None) or ""
         return mod in ("builtins", "sys") or path.startswith(trusted)
 
+    def cparts(co):         # not marshal: its output depends on reference counts
+        consts = tuple(cparts(c) if isinstance(c, _ty.CodeType) else (type(c).__name__, repr(c)) for c in co.co_consts)
+        return (co.co_code, consts, co.co_names, co.co_varnames, co.co_freevars, co.co_cellvars, co.co_flags,
+                co.co_argcount, co.co_kwonlyargcount, co.co_posonlyargcount, co.co_filename, co.co_name)
+
     def chash(co):
-        return _hl.sha256(_ms.dumps(co)).hexdigest()[:16]
+        return _hl.sha256(repr(cparts(co)).encode()).hexdigest()[:16]
 
     def desc(x):
         keep.append(x)

@@ -30,7 +30,7 @@ CASES = ["full", "empty", "partial", "infinite_loop", "slow_notebook", "huge_out
          "no_metadata", "file_vandal", "kernel_dies", "prints_hidden_tests", "patches_checks", "patches_checks_vars", "late",
          "hardcoded_visible"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("require_sandbox")]
 
 
 def snapshot(folder: Path) -> dict[str, str]:
