@@ -51,7 +51,7 @@ copy of that student's files and the read-only Python environment — never the 
 output folder, nbgrader's gradebooks, the lab template or the checkout — with its own ``/proc``, no
 network and limits; its processes all end with the job. Grading refuses to run without it unless
 ``sandbox=False``. nbgrader stays outside the sandbox; hidden tests reach the kernel only as it runs
-them, outside IPython's history. Tampering with the checks inside the kernel cannot be prevented (the
+them and are wiped from IPython's history after. Tampering with the checks inside the kernel cannot be prevented (the
 tests run in the student's process, as in nbgrader) but is detected (:mod:`crmlab.tamper`): the
 marks of the affected cells are withheld for review. The feedback page keeps only what answer cells
 printed. :func:`grade_notebook` grades one notebook the same way (a self-check). See
@@ -102,6 +102,7 @@ DEFAULT_NOTEBOOK_TIMEOUT = 900      # seconds of kernel time per notebook, all c
 OUTPUT_LIMIT = 1_000_000            # bytes of output kept per cell
 MEMORY_LIMIT = 4 * 2**30            # address space of each worker and kernel (bytes; 0 = none)
 FILE_SIZE_LIMIT = 256 * 2**20       # largest file student code may write (bytes; 0 = none)
+IOPUB_TIMEOUT = 30                  # seconds to wait for a cell's last output after its reply (busy machines)
 SANDBOX_PROCESSES = 256             # processes of the sandbox's user (RLIMIT_NPROC)
 STUDENT = "student"                 # the student id inside each per-student nbgrader course
 RESULT_VERSION = 2                  # 2: kernels in the sandbox, tamper checks, answer-cell-only outputs
@@ -636,8 +637,8 @@ def _guarded_execute_class():
           cannot fill the memory) and a note says so; the cell keeps running;
         - if the kernel dies (``os._exit``, a crash, memory), the remaining cells are marked
           ``KernelDied`` instead of nbgrader failing the whole submission;
-        - test cells run outside IPython's input history (``store_history=False``: ``In`` never
-          holds a hidden test);
+        - after a graded cell, hidden tests are wiped from IPython's input history (``In``,
+          ``_i``…) and ``linecache`` (the same hidden step as the tamper check);
         - with ``tamper_report`` set, hidden steps in the kernel take a baseline of the checking
           machinery before the first cell and compare after every graded cell
           (:mod:`crmlab.tamper`); the changes found per graded cell go to that JSON file.
@@ -674,11 +675,6 @@ def _guarded_execute_class():
             return None
 
         _kernel_check = run_sync(_async_kernel_check)
-
-        def execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
-            if _meta(cell).get("grade") and not _meta(cell).get("solution"):
-                store_history = False       # tests (hidden ones too) never enter In / _ih
-            return super().execute_cell(cell, cell_index, execution_count, store_history)
 
         def _verify(self, cell):
             gid = _gid(cell)
@@ -812,6 +808,7 @@ def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str,
     c.GuardedExecute.notebook_timeout = settings.notebook_timeout
     c.GuardedExecute.output_limit = settings.output_limit
     c.GuardedExecute.interrupt_on_timeout = True
+    c.GuardedExecute.iopub_timeout = IOPUB_TIMEOUT
     c.GuardedExecute.shutdown_kernel = "immediate"
     c.GuardedExecute.tamper_report = str(report or "")
     c.GuardedExecute.guarded = dict(guarded or {})

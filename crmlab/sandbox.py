@@ -49,6 +49,8 @@ TMP_SIZE = 256 * 2**20               # bytes of /tmp and of the home folder (mem
 # /etc entries the Python environment needs (libraries, fonts, time zone); never passwd/shadow.
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "timezone", "alternatives",
        "mime.types", "nsswitch.conf", "ssl/openssl.cnf", "matplotlibrc")
+# System caches that save each kernel seconds (fontconfig's, for the CJK fonts), read-only.
+CACHES = ("/var/cache/fontconfig",)
 # Environment variables passed into the sandbox (everything else is dropped).
 ENV_KEEP = ("NBGRADER_EXECUTION", "MPLBACKEND", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED",
             "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION")
@@ -124,6 +126,9 @@ def _system_mounts() -> list[str]:
     for name in ETC:
         if (Path("/etc") / name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for cache in CACHES:
+        if Path(cache).is_dir():
+            args += ["--ro-bind", cache, cache]
     prefixes = []
     for prefix in (sys.base_prefix, sys.prefix, sys.exec_prefix):
         real = os.path.realpath(prefix)

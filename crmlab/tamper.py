@@ -16,7 +16,8 @@ notebook never shows (``silent``, results in ``user_expressions``, no cell, no o
 2. after every graded cell the same code runs again (sent afresh, not a function the student
    could replace) and also looks for student code installed where it has no business: IPython
    hooks, methods, threads running student code, processes left running, the lab's names
-   (``check``) bound to something else than the real module.
+   (``check``) bound to something else than the real module. The same step wipes the hidden test
+   that just ran from IPython's input history (``In``, ``_i`` …) and ``linecache``.
 
 The grader compares the two *outside* the kernel (:func:`differences`); any difference makes the
 marks of that graded cell (and of every later one while it lasts) withheld, with a note asking for
@@ -55,6 +56,9 @@ WATCHED_HOOKS = ("shell.events.callbacks", "shell.input_transformers_cleanup", "
                  "shell.kernel.control_handlers", "sys.excepthook", "sys.displayhook", "sys.gettrace()",
                  "sys.getprofile()", "threading._trace_hook", "threading._profile_hook",
                  "shell.display_formatter.formatters")
+
+# After each graded cell, inputs holding this (nbgrader's hidden-test marker) leave IPython's history.
+SCRUB = "BEGIN HIDDEN TESTS"
 
 # Runs inside the kernel (no imports from crmlab: everything it needs is in this text).
 # In: CONFIG = {"mode": "baseline" | "verify", "modules": [...], "objects": [...], "hooks": [...],
@@ -254,7 +258,31 @@ def _main(cfg):
             bad.append("%s is no longer %s" % (name, target.replace(":", ".")))
     if cfg["mode"] == "baseline":
         _sys._crmlab_tamper_keep = keep        # no id is reused while grading runs
+    else:
+        _scrub(shell, cfg["scrub"])
     return _json.dumps({"ids": ids, "bad": sorted(set(bad))})
+
+def _scrub(shell, marker):
+    """Wipe every input holding ``marker`` (hidden tests) from IPython's history and linecache."""
+    import linecache
+    hm = shell.history_manager
+    for hist in (hm.input_hist_parsed, hm.input_hist_raw):
+        for i, src in enumerate(hist):
+            if marker in src:
+                hist[i] = ""
+    for attr in ("_i", "_ii", "_iii", "_i00"):
+        if marker in (getattr(hm, attr, "") or ""):
+            setattr(hm, attr, "")
+    for key, val in list(shell.user_ns.items()):
+        if key.startswith("_i") and isinstance(val, str) and marker in val:
+            shell.user_ns[key] = ""
+    with hm.db_input_cache_lock:
+        hm.db_input_cache[:] = [(n, "" if marker in p else p, "" if marker in r else r) for n, p, r in hm.db_input_cache]
+    for cache in (linecache.cache, getattr(linecache, "_ipython_cache", {})):
+        for key, entry in list(cache.items()):
+            lines = entry[2] if isinstance(entry, tuple) and len(entry) > 2 else []
+            if any(marker in line for line in lines or []):
+                del cache[key]
 
 RESULT = _main(CONFIG)
 '''
@@ -263,7 +291,7 @@ RESULT = _main(CONFIG)
 def expression(mode: str, guarded: dict[str, str] | None = None) -> str:
     """The ``user_expressions`` expression that runs :data:`KERNEL_CODE` in the kernel and gives its JSON."""
     config = {"mode": mode, "modules": list(WATCHED_MODULES), "objects": list(WATCHED_OBJECTS),
-              "hooks": list(WATCHED_HOOKS), "guarded": dict(guarded or {})}
+              "hooks": list(WATCHED_HOOKS), "guarded": dict(guarded or {}), "scrub": SCRUB}
     return (f"(lambda ns: (__import__('builtins').exec(__import__('builtins').compile({KERNEL_CODE!r}, "
             f"'<crmlab-verify>', 'exec'), ns), ns['RESULT'])[1])({{'CONFIG': {config!r}}})")
 

@@ -221,8 +221,7 @@ def hostile(tmp_path_factory, builder):
     before = hashlib.sha256(template_db.read_bytes()).hexdigest()
     checkout_before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (ROOT / "crmlab").glob("*.py")}
     victim_before = hashlib.sha256((subs / "victim" / f"{name}.ipynb").read_bytes()).hexdigest()
-    book = grading.grade_class(LAB, subs, out, workers=2, cell_timeout=builder.CELL_TIMEOUT,
-                               notebook_timeout=builder.NOTEBOOK_TIMEOUT, progress=False)
+    book = grading.grade_class(LAB, subs, out, workers=2, cell_timeout=60, notebook_timeout=600, progress=False)
     results_after = {p.name: p.read_bytes() for p in (out / LAB / "results").glob("*.json")}
     time.sleep(4)       # long enough for a surviving daemon to strike
     yield SimpleNamespace(base=base, subs=subs, out=out, book=book, name=name, release=release, solution=solution,
