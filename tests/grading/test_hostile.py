@@ -240,6 +240,13 @@ def _page(h, student) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
+def _printed(h, student, text: str) -> bool:
+    """Whether ``text`` appears in the page more often than in the student's code (i.e. was printed)."""
+    nb = nbformat.read(h.subs / student / f"{h.name}.ipynb", as_version=4)
+    source = " ".join(c.source for c in nb.cells)
+    return _page(h, student).count(text) > " ".join(source.split()).count(text)
+
+
 def _honest(h, student):
     return {c["grade_id"]: c["points"] for c in h.results[student]["notebooks"][0]["cells"]}
 
@@ -257,7 +264,7 @@ def test_victim_and_blank_get_their_honest_marks(hostile):
 def test_1_a_classmates_folder_cannot_be_deleted(hostile):
     folder = hostile.subs / "victim" / f"{hostile.name}.ipynb"
     assert folder.is_file() and hashlib.sha256(folder.read_bytes()).hexdigest() == hostile.victim_before
-    assert "A1 victim visible: False" in _page(hostile, "deleter")
+    assert _printed(hostile, "deleter", "A1 victim visible: False")
 
 
 def test_2_no_process_outlives_its_job_and_the_output_folder_is_out_of_reach(hostile):
@@ -274,13 +281,13 @@ def test_2_no_process_outlives_its_job_and_the_output_folder_is_out_of_reach(hos
 
 
 def test_3_a_student_cannot_reach_any_gradebook(hostile):
-    assert "A3 gradebooks changed: 0" in _page(hostile, "self_grader")
+    assert _printed(hostile, "self_grader", "A3 gradebooks changed: 0")
     assert _row(hostile, "self_grader")["total"] == 0
 
 
 def test_4_the_lab_template_cannot_be_changed(hostile):
     assert hashlib.sha256(hostile.template_db.read_bytes()).hexdigest() == hostile.template_before
-    assert "A4 template gradebooks changed: 0" in _page(hostile, "template")
+    assert _printed(hostile, "template", "A4 template gradebooks changed: 0")
     hidden = [g for g in _honest(hostile, "victim") if "hidden" in g]
     assert hidden and all(_honest(hostile, "blank")[g] == 0 for g in hidden)
 
@@ -297,8 +304,9 @@ def test_4b_a_changed_template_in_the_cache_is_rebuilt(tmp_path, hostile):
 
 
 def test_5_the_checkout_is_read_only_and_solutions_are_not_there(hostile):
-    page = _page(hostile, "checkout")
-    assert "A5 wrote" not in page and "A5 check.py read-only" in page and "A5 solutions visible: False" in page
+    assert not _printed(hostile, "checkout", "A5 wrote") and not _printed(hostile, "checkout", "writable")
+    assert _printed(hostile, "checkout", "A5 check.py read-only")
+    assert _printed(hostile, "checkout", "A5 solutions visible: False")
     assert not list((ROOT / "crmlab").glob("PWNED-16.txt")) and not list((ROOT / "solutions").glob("PWNED-16.txt"))
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in hostile.checkout_before} == hostile.checkout_before
 
@@ -336,7 +344,7 @@ def test_6_hidden_tests_solutions_and_classmates_cannot_be_read_plain_or_encoded
             assert not leaked, (student, leaked[:3])
         if student != "victim":
             assert answer not in page and answer not in decoded, student
-    assert "A6 bytes read:" in _page(hostile, "reader")
+    assert _printed(hostile, "reader", "A6 bytes read:")
 
 
 def test_7_a_checker_patcher_is_detected_and_its_marks_withheld(hostile):
@@ -345,5 +353,14 @@ def test_7_a_checker_patcher_is_detected_and_its_marks_withheld(hostile):
     cells = hostile.results["patcher"]["notebooks"][0]["cells"]
     assert cells and all(c["status"] == "withheld" and c["points"] == 0 for c in cells)
     page = _page(hostile, "patcher")
-    assert "A7 patched" not in page          # a tampered notebook shows no output at all
+    assert not _printed(hostile, "patcher", "A7 patched")     # a tampered notebook shows no output at all
     assert not [n for n in _needles() if n in _decoded(page)]
+
+
+def test_self_check_grades_one_notebook_in_the_sandbox(hostile):
+    """grading.grade_notebook (for a student self-check command): same sandbox, checks and feedback."""
+    result = grading.grade_notebook(hostile.subs / "patcher" / f"{hostile.name}.ipynb", LAB, root=ROOT,
+                                    cell_timeout=60, notebook_timeout=600)
+    assert result["notebook"] == hostile.name and result["status"] == "graded"
+    assert all(c["status"] == "withheld" for c in result["cells"])
+    assert any("请人工复核" in p for p in result["problems"]) and "Feedback 评分反馈" in result["feedback"]
