@@ -640,8 +640,9 @@ def _guarded_execute_class():
         - after a graded cell, hidden tests are wiped from IPython's input history (``In``,
           ``_i``…) and ``linecache`` (the same hidden step as the tamper check);
         - with ``tamper_report`` set, hidden steps in the kernel take a baseline of the checking
-          machinery before the first cell and compare after every graded cell
-          (:mod:`crmlab.tamper`); the changes found per graded cell go to that JSON file.
+          machinery before the first cell and compare after every graded cell (after the last of
+          graded cells that follow one another) (:mod:`crmlab.tamper`); the changes found per
+          graded cell go to that JSON file.
         """
 
         notebook_timeout = Integer(DEFAULT_NOTEBOOK_TIMEOUT, help="seconds for all cells of a notebook").tag(config=True)
@@ -652,7 +653,7 @@ def _guarded_execute_class():
         def preprocess(self, nb, resources=None, km=None):
             self._deadline = time.monotonic() + self.notebook_timeout
             self._dead = False
-            self._baseline, self._checked, self._tamper = None, False, {}
+            self._baseline, self._checked, self._tamper, self._pending = None, False, {}, []
             try:
                 return super().preprocess(nb, resources, km)
             finally:
@@ -676,16 +677,22 @@ def _guarded_execute_class():
 
         _kernel_check = run_sync(_async_kernel_check)
 
-        def _verify(self, cell):
+        def _verify(self, cell, index):
+            """After a graded cell, or a run of graded cells one after another, compare with the baseline."""
             gid = _gid(cell)
             if not self.tamper_report or self._dead or self._baseline is None or not gid or not _meta(cell).get("grade"):
                 return
+            self._pending.append(gid)
+            following = next((c for c in self.nb.cells[index + 1:] if c.cell_type == "code" and c.source.strip()), None)
+            if following is not None and _meta(following).get("grade") and not _meta(following).get("solution"):
+                return                      # no student code before the next test: check after it
+            pending, self._pending = self._pending, []
             now = self._kernel_check("verify")
             if now is None and not run_sync(self.km.is_alive)():
                 return                      # the kernel died: the cells after it are not run anyway
             found = tamper.differences(self._baseline, now)
-            if found:
-                self._tamper[gid] = found
+            for g in pending if found else []:
+                self._tamper[g] = found
 
         def _get_timeout(self, cell):
             timeout = super()._get_timeout(cell)
@@ -716,8 +723,7 @@ def _guarded_execute_class():
                 self._baseline = self._kernel_check("baseline")
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
-                if time.monotonic() < self._deadline:
-                    self._verify(cell)
+                self._verify(cell, index)
                 if time.monotonic() >= self._deadline:   # cut by the notebook deadline, not the cell limit
                     for out in cell.outputs:
                         if out.output_type == "error" and out.ename == "CellTimeoutError":
