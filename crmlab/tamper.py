@@ -164,7 +164,7 @@ def _main(cfg):
         for key, val in sorted(vars(mod).items()):
             if key.startswith("__") or not (callable(val) or isinstance(val, _ty.ModuleType)):
                 continue
-            ids["%s.%s" % (name, key)] = desc(val)
+            ids["%s.%s" % (name, key)] = ("T|" if is_trusted(val) else "") + desc(val)
             if isinstance(val, type) and val.__module__ == name:
                 for k2, v2 in sorted(vars(val).items()):
                     if callable(v2) or isinstance(v2, (staticmethod, classmethod, property)):
@@ -317,8 +317,8 @@ def differences(baseline: dict, now: dict | None) -> list[str]:
     old, new = baseline.get("ids", {}), now.get("ids", {})
     for key in sorted(set(old) | set(new)):
         if key not in old:
-            if not key.startswith(("hook ",)):
-                found.append(f"{key} was added")
+            if not key.startswith("hook ") and not new[key].startswith("T|"):
+                found.append(f"{key} was added")       # trusted code may add helpers to a module lazily
         elif key not in new:
             found.append(f"{key} was removed")
         elif old[key] != new[key]:
