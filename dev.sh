@@ -35,15 +35,17 @@ setup() {
 }
 
 services() {
-    # Local services some tests use (PostgreSQL for the simulated CRM, Chromium for the mobile page); stopped when the tests end.
+    # Local services some tests use (PostgreSQL for the simulated CRM, Chromium for the mobile page,
+    # bubblewrap for the grading sandbox); PostgreSQL is stopped when the tests end.
     # shellcheck source=.ci/services
     . .ci/services
     pg_start
     trap pg_stop EXIT
     browser_setup
-    # On CI every database and browser test must run: a missing server or browser fails them instead
-    # of skipping them.
-    if [ "${CI:-}" = "true" ]; then export CRMLAB_REQUIRE_PG=1 CRMLAB_REQUIRE_BROWSER=1; fi
+    sandbox_setup
+    # On CI every database, browser and sandbox test must run: a missing server, browser or bubblewrap
+    # fails them instead of skipping them.
+    if [ "${CI:-}" = "true" ]; then export CRMLAB_REQUIRE_PG=1 CRMLAB_REQUIRE_BROWSER=1 CRMLAB_REQUIRE_SANDBOX=1; fi
 }
 
 case "${1:-}" in

@@ -79,11 +79,19 @@ def cmd_grade(args) -> int:
               file=sys.stderr)
         return 2
     root = labtools.find_root(args.root)
+    from . import sandbox
+
+    try:
+        if not args.no_sandbox:
+            sandbox.require()
+    except sandbox.SandboxUnavailable as err:
+        print(f"crmlab grade: {err}", file=sys.stderr)
+        return 3
     book = grading.grade_class(
         args.lab, args.submissions, args.out, root=root, workers=args.workers, cell_timeout=args.cell_timeout,
         notebook_timeout=args.notebook_timeout, duedate=args.duedate, force=args.force,
         zip_format=args.zip_format, progress=not args.no_progress, cache=not args.no_cache,
-        only=args.student or None, nbgrader_feedback=args.nbgrader_feedback)
+        only=args.student or None, nbgrader_feedback=args.nbgrader_feedback, sandbox=not args.no_sandbox)
     where = Path(args.out) / args.lab
     from . import gradebook
 
@@ -178,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--roster", default=None, metavar="CSV",
                    help="class list with 学号/student and 姓名/name columns (CSV in UTF-8 or GBK, or .xlsx): "
                         "puts names in gradebook.xlsx")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="run students' kernels WITHOUT the bubblewrap sandbox (with your rights: only for "
+                        "submissions you trust); without this flag grading refuses when the sandbox is unavailable")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--no-cache", action="store_true", help="regenerate the lab with nbgrader even if cached")
     g.add_argument("--root", default=None, help="course root (default: found from the current folder)")

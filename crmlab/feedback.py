@@ -9,8 +9,9 @@ template, rendered by :func:`render` with one cached exporter per worker) after
 - keeps the *result* of a hidden test (passed or failed, the check's bilingual message and hint)
   but replaces its traceback — which quotes the failing source line — by one line
   ``ErrorName: message``;
-- removes any output anywhere in the notebook that quotes a hidden-test line (a student could print
-  IPython's input history, ``In``, which holds the hidden tests nbgrader ran);
+- keeps what a student's code printed only in answer cells (:func:`reduce_outputs`): test cells
+  show passed or failed with the check's message and hint, other cells no output;
+- removes any output anywhere in the notebook that quotes a hidden-test line;
 - puts a bilingual summary on top: each graded cell's points, whether it passed, the check's
   message with its hint, and the problems the grader found (timeouts, restored cells …).
 
@@ -33,7 +34,7 @@ import html
 
 import nbformat
 
-__all__ = ["BEGIN", "END", "hidden_lines", "strip_hidden_source", "hide_hidden_tests", "summary_html",
+__all__ = ["BEGIN", "END", "hidden_lines", "strip_hidden_source", "hide_hidden_tests", "reduce_outputs", "summary_html",
            "missing_html", "render", "HideHiddenTests"]
 
 BEGIN = "BEGIN HIDDEN TESTS"
@@ -44,6 +45,7 @@ STATUS = {
     "passed": "✓ passed 通过", "failed": "✗ failed 未通过", "error": "✗ error 出错",
     "timeout": "✗ timed out 超时", "not run": "✗ not run 未运行", "stderr": "✗ wrote to stderr 有错误输出",
     "missing": "✗ missing 缺失", "not graded": "✗ not graded 未评分", "not attempted": "✗ not attempted 未作答",
+    "withheld": "⚠ withheld, review by hand 暂扣，请人工复核",
 }
 
 
@@ -124,6 +126,38 @@ def hide_hidden_tests(nb, hidden: list[str], begin: str = BEGIN, end: str = END)
     return nb, removed
 
 
+def _role(cell) -> str:
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    if meta.get("solution"):
+        return "answer"
+    return "test" if meta.get("grade") else "other"
+
+
+def reduce_outputs(nb, answers: bool = True):
+    """A copy where only answer cells keep what they printed; test cells keep pass/fail and the message.
+
+    - answer cells (nbgrader ``solution``) keep their outputs (``answers=False``: removed too, for
+      a notebook whose checking code was tampered with);
+    - graded test cells keep only an error's name and message (the check's text with its hint),
+      never a traceback or anything printed while they ran (a hook could print the test's code);
+    - every other cell (read-only or added by the student) loses its outputs.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        role = _role(cell)
+        if role == "answer" and answers:
+            continue
+        if role == "test":
+            cell.outputs = [nbformat.NotebookNode(output_type="error", ename=o.get("ename", ""), evalue=o.get("evalue", ""),
+                                                  traceback=[f"{o.get('ename', '')}: {o.get('evalue', '')}"])
+                            for o in cell.get("outputs", []) if o.get("output_type") == "error"][:1]
+        else:
+            cell.outputs = []
+    return nb
+
+
 def _esc(text) -> str:
     return html.escape(str(text)).replace("\n", "<br>")
 
@@ -176,7 +210,7 @@ def _preprocessor_class():
                 with Gradebook(info["db_url"]) as gb:
                     sources = [c.source for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells]
                 hidden = hidden_lines(sources)
-            nb, removed = hide_hidden_tests(nb, hidden)
+            nb, removed = hide_hidden_tests(reduce_outputs(nb), hidden)
             if self.summary:
                 nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_html(dict(self.summary))))
             return nb, resources
@@ -218,7 +252,7 @@ def _exporter():
     return _EXPORTER
 
 
-def render(executed, notebook: str, hidden: list[str], summary: dict) -> tuple[str, int]:
+def render(executed, notebook: str, hidden: list[str], summary: dict, answers: bool = True) -> tuple[str, int]:
     """nbgrader's feedback page for an autograded notebook, without hidden-test code.
 
     ``summary`` carries ``student``, ``cells`` (grade id, points, max points, status, message),
@@ -226,7 +260,7 @@ def render(executed, notebook: str, hidden: list[str], summary: dict) -> tuple[s
     number of outputs removed because they quoted hidden-test code. This is what nbgrader's
     ``generate_feedback`` renders (same template), with :func:`hide_hidden_tests` applied first.
     """
-    nb, removed = hide_hidden_tests(executed, hidden)
+    nb, removed = hide_hidden_tests(reduce_outputs(executed, answers), hidden)
     summary = dict(summary)
     if removed:
         summary["problems"] = [*summary.get("problems", []),

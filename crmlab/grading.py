@@ -46,13 +46,15 @@ How a submission is graded (each step is nbgrader's where nbgrader can do it):
 Workers are plain ``python`` subprocesses (POSIX), not ``multiprocessing`` children, so a script
 calling :func:`grade_class` needs no ``if __name__ == "__main__"`` guard.
 
-Safety: every student is graded in a fresh temporary course whose gradebook lives in a separate
-temporary folder; the kernel's working folder is that course; its environment names neither the
-submission nor the output folder; the output folder is written only by the parent process, after
-the student's kernel is gone; no solution notebook is on disk while students' code runs. A
-kernel is limited in memory (``memory_limit``) and in file size.
-This stops accidents and relative-path mischief (``rm -rf ..``); code written to attack a named
-absolute path needs operating-system isolation (a container or a separate user), see
+Safety: each student's kernel runs in a bubblewrap sandbox (:mod:`crmlab.sandbox`) that sees only a
+copy of that student's files and the read-only Python environment — never the submissions, the
+output folder, nbgrader's gradebooks, the lab template or the checkout — with its own ``/proc``, no
+network and limits; its processes all end with the job. Grading refuses to run without it unless
+``sandbox=False``. nbgrader stays outside the sandbox; hidden tests reach the kernel only as it runs
+them and are wiped from IPython's history after. Tampering with the checks inside the kernel cannot be prevented (the
+tests run in the student's process, as in nbgrader) but is detected (:mod:`crmlab.tamper`): the
+marks of the affected cells are withheld for review. The feedback page keeps only what answer cells
+printed. :func:`grade_notebook` grades one notebook the same way (a self-check). See
 ``docs/teaching.md``.
 
 Example (not run here: it starts a kernel per student)::
@@ -92,7 +94,7 @@ from . import labtools
 __all__ = [
     "prepare_course", "autograde", "is_grading", "find_submissions", "collect_zip", "ZIP_FORMATS",
     "submission_hash", "read_notebook", "sanitize_submission", "GuardedExecute", "grade_class",
-    "load_results", "gradebook", "cell_results", "nbgrader_feedback_layout",
+    "load_results", "gradebook", "cell_results", "nbgrader_feedback_layout", "grade_notebook", "check_sandbox",
 ]
 
 DEFAULT_CELL_TIMEOUT = 120          # seconds; nbgrader_config.py may set Execute.timeout instead
@@ -100,8 +102,10 @@ DEFAULT_NOTEBOOK_TIMEOUT = 900      # seconds of kernel time per notebook, all c
 OUTPUT_LIMIT = 1_000_000            # bytes of output kept per cell
 MEMORY_LIMIT = 4 * 2**30            # address space of each worker and kernel (bytes; 0 = none)
 FILE_SIZE_LIMIT = 256 * 2**20       # largest file student code may write (bytes; 0 = none)
+IOPUB_TIMEOUT = 30                  # seconds to wait for a cell's last output after its reply (busy machines)
+SANDBOX_PROCESSES = 256             # processes of the sandbox's user (RLIMIT_NPROC)
 STUDENT = "student"                 # the student id inside each per-student nbgrader course
-RESULT_VERSION = 1
+RESULT_VERSION = 2                  # 2: kernels in the sandbox, tamper checks, answer-cell-only outputs
 
 
 def _note(en: str, zh: str) -> str:
@@ -633,8 +637,11 @@ def _guarded_execute_class():
     """Build :class:`GuardedExecute` lazily (nbgrader is a heavy import)."""
     from nbclient.exceptions import DeadKernelError
     from nbformat.notebooknode import NotebookNode
+    from jupyter_core.utils import run_sync
     from nbgrader.preprocessors import Execute
-    from traitlets import Integer
+    from traitlets import Dict, Integer, Unicode
+
+    from . import tamper
 
     class GuardedExecute(Execute):
         """nbgrader's Execute with a hard per-notebook deadline, an output cap and dead-kernel survival.
@@ -645,16 +652,63 @@ def _guarded_execute_class():
         - output beyond ``output_limit`` bytes per cell is dropped while it arrives (a print loop
           cannot fill the memory) and a note says so; the cell keeps running;
         - if the kernel dies (``os._exit``, a crash, memory), the remaining cells are marked
-          ``KernelDied`` instead of nbgrader failing the whole submission.
+          ``KernelDied`` instead of nbgrader failing the whole submission;
+        - after a graded cell, hidden tests are wiped from IPython's input history (``In``,
+          ``_i``…) and ``linecache`` (the same hidden step as the tamper check);
+        - with ``tamper_report`` set, hidden steps in the kernel take a baseline of the checking
+          machinery before the first cell and compare after every graded cell (after the last of
+          graded cells that follow one another) (:mod:`crmlab.tamper`); the changes found per
+          graded cell go to that JSON file.
         """
 
         notebook_timeout = Integer(DEFAULT_NOTEBOOK_TIMEOUT, help="seconds for all cells of a notebook").tag(config=True)
         output_limit = Integer(OUTPUT_LIMIT, help="bytes of output kept per cell").tag(config=True)
+        tamper_report = Unicode("", help="JSON file for the tamper checks ('' = no checks)").tag(config=True)
+        guarded = Dict({}, help="names the lab binds to crmlab (crmlab.tamper.guarded_names)").tag(config=True)
 
         def preprocess(self, nb, resources=None, km=None):
             self._deadline = time.monotonic() + self.notebook_timeout
             self._dead = False
-            return super().preprocess(nb, resources, km)
+            self._baseline, self._checked, self._tamper, self._pending = None, False, {}, []
+            try:
+                return super().preprocess(nb, resources, km)
+            finally:
+                if self.tamper_report:
+                    Path(self.tamper_report).write_text(json.dumps(
+                        {"baseline": self._baseline is not None, "cells": self._tamper}), encoding="utf-8")
+
+        async def _async_kernel_check(self, mode: str):
+            """Run crmlab.tamper's hidden step in the kernel; its parsed answer, or None."""
+            msg_id = self.kc.execute("", silent=True, store_history=False,
+                                     user_expressions={"tamper": tamper.expression(mode, self.guarded)})
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    msg = await self.kc.shell_channel.get_msg(timeout=max(0.1, deadline - time.monotonic()))
+                except Exception:
+                    return None
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    return tamper.parse(msg)
+            return None
+
+        _kernel_check = run_sync(_async_kernel_check)
+
+        def _verify(self, cell, index):
+            """After a graded cell, or a run of graded cells one after another, compare with the baseline."""
+            gid = _gid(cell)
+            if not self.tamper_report or self._dead or self._baseline is None or not gid or not _meta(cell).get("grade"):
+                return
+            self._pending.append(gid)
+            following = next((c for c in self.nb.cells[index + 1:] if c.cell_type == "code" and c.source.strip()), None)
+            if following is not None and _meta(following).get("grade") and not _meta(following).get("solution"):
+                return                      # no student code before the next test: check after it
+            pending, self._pending = self._pending, []
+            now = self._kernel_check("verify")
+            if now is None and not run_sync(self.km.is_alive)():
+                return                      # the kernel died: the cells after it are not run anyway
+            found = tamper.differences(self._baseline, now)
+            for g in pending if found else []:
+                self._tamper[g] = found
 
         def _get_timeout(self, cell):
             timeout = super()._get_timeout(cell)
@@ -680,8 +734,12 @@ def _guarded_execute_class():
                             f"in total; this cell was not run (整个笔记本超时，此单元格未运行)")
                 return cell, resources
             self._kept, self._cut = 0, False
+            if self.tamper_report and not self._checked:
+                self._checked = True
+                self._baseline = self._kernel_check("baseline")
             try:
                 cell, resources = super().preprocess_cell(cell, resources, index)
+                self._verify(cell, index)
                 if time.monotonic() >= self._deadline:   # cut by the notebook deadline, not the cell limit
                     for out in cell.outputs:
                         if out.output_type == "error" and out.ename == "CellTimeoutError":
@@ -733,9 +791,11 @@ class Settings:
     notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT
     output_limit: int = OUTPUT_LIMIT
     memory_limit: int = MEMORY_LIMIT
+    sandbox: bool = True
 
     def key(self) -> str:
-        return f"cell={self.cell_timeout};nb={self.notebook_timeout};out={self.output_limit}"
+        return (f"cell={self.cell_timeout};nb={self.notebook_timeout};out={self.output_limit}"
+                + ("" if self.sandbox else ";no-sandbox"))
 
 
 def _rmtree(path: Path) -> None:
@@ -750,7 +810,8 @@ def _rmtree(path: Path) -> None:
         shutil.rmtree(path, onerror=onerror)
 
 
-def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str, settings: Settings):
+def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str, settings: Settings,
+                sandbox_work: Path | None = None, report: Path | None = None, guarded: dict | None = None):
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
                                         SaveAutoGrades)
@@ -769,7 +830,18 @@ def _job_config(template: Path, course: Path, db: Path, lab: str, notebook: str,
     c.GuardedExecute.notebook_timeout = settings.notebook_timeout
     c.GuardedExecute.output_limit = settings.output_limit
     c.GuardedExecute.interrupt_on_timeout = True
+    c.GuardedExecute.iopub_timeout = IOPUB_TIMEOUT
     c.GuardedExecute.shutdown_kernel = "immediate"
+    c.GuardedExecute.tamper_report = str(report or "")
+    c.GuardedExecute.guarded = dict(guarded or {})
+    if settings.sandbox:
+        from . import sandbox
+
+        c.GuardedExecute.kernel_manager_class = sandbox.kernel_manager_class()
+        c.SandboxKernelManager.work = str(sandbox_work)
+        c.SandboxKernelManager.limits = sandbox.Limits(
+            memory=settings.memory_limit, file_size=FILE_SIZE_LIMIT,
+            cpu_seconds=settings.notebook_timeout + 120, processes=SANDBOX_PROCESSES)
     return c
 
 
@@ -835,7 +907,7 @@ def _unattempted(nb, release) -> bool:
 
 
 def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timestamp: str | None,
-                    settings: Settings) -> tuple[dict | None, str | None]:
+                    settings: Settings, guarded: dict | None = None) -> tuple[dict | None, str | None]:
     """Autograde one sanitized notebook in a fresh course; returns (executed notebook info, error)."""
     from nbgrader.converters import Autograde
 
@@ -858,7 +930,9 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     nbformat.write(nb, submitted / f"{name}.ipynb")
     if timestamp:
         (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
-    config = _job_config(template, course, db, lab, name, settings)
+    sandbox_work = _sandbox_copy(template, work, lab, name, nb) if settings.sandbox else None
+    report = gbdir / "tamper.json"
+    config = _job_config(template, course, db, lab, name, settings, sandbox_work, report, guarded)
     app = Autograde(coursedir=_coursedir(config), config=config)
     app.force = True
     app.create_student = True
@@ -871,7 +945,35 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     if not path.exists():
         _rmtree(gbdir)
         return None, "nbgrader wrote no autograded notebook"
-    return {"path": path, "db": db, "course": course}, None
+    return {"path": path, "db": db, "course": course, "tamper": _read_json(report)}, None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb) -> Path:
+    """The kernel's working folder in the sandbox: the lab's supporting files and the student's notebook.
+
+    Only this copy is mounted (read-write) in the sandbox: never nbgrader's course, whose
+    autograded notebook holds the hidden tests while they run.
+    """
+    from . import sandbox
+
+    dest = work / "sandbox"
+    source = template / "solutions" / lab
+    for path in source.rglob("*"):
+        if path.is_file() and path.suffix != ".ipynb" and not path.name.endswith(".mutants.toml"):
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / f"{name}.ipynb")
+    sandbox.prepare_dir(dest)
+    return dest
 
 
 def _coursedir(config):
@@ -888,6 +990,37 @@ def _hidden_lines(db: Path, lab: str, name: str) -> list[str]:
     with Gradebook(f"sqlite:///{db}") as gb:
         sources = [c.source for c in gb.find_notebook(name, lab).source_cells]
     return feedback.hidden_lines(sources)
+
+
+REVIEW = _note("review by hand", "请人工复核")
+
+
+def _withhold(cells: list[dict], report: dict) -> list[str]:
+    """Withhold the marks of graded cells after which the checking code was found changed."""
+    found = report.get("cells", {})
+    for cell in cells:
+        if cell["grade_id"] in found:
+            from . import tamper
+
+            cell.update(points=0.0, status="withheld",
+                        message=_note(f"marks withheld: the checking code was changed ({tamper.describe(found[cell['grade_id']], 2)})",
+                                      "评分代码被改动，分数暂扣") + f"; {REVIEW}")
+    return [c["grade_id"] for c in cells if c["grade_id"] in found]
+
+
+def _tamper_problems(report: dict, withheld: list[str]) -> list[str]:
+    from . import tamper
+
+    notes = []
+    if withheld:
+        first = report["cells"][withheld[0]]
+        notes.append(_note(f"the checking machinery was tampered with ({tamper.describe(first, 3)}): the marks of "
+                           f"{len(withheld)} graded cell(s) from {withheld[0]} on are withheld and every output is left "
+                           f"out of the feedback; review by hand", "评分机制被篡改，相关分数暂扣，请人工复核"))
+    if report and not report.get("baseline", True):
+        notes.append(_note("the tamper check could not take its baseline; marks were not checked for tampering",
+                           "篡改检测未能运行"))
+    return notes
 
 
 def _grade_student(job: dict) -> dict:
@@ -933,7 +1066,10 @@ def _grade_student(job: dict) -> dict:
             result["feedback"][name] = html_text
             continue
         started = time.monotonic()
-        info, error = _grade_notebook(template, work, lab, name, sub.notebooks[name], timestamp, settings)
+        from . import tamper
+
+        info, error = _grade_notebook(template, work, lab, name, sub.notebooks[name], timestamp, settings,
+                                      tamper.guarded_names(release))
         if error:
             problems.append(_note(f"nbgrader could not grade this notebook: {error}", "nbgrader 无法评分此笔记本"))
             for cell in cells:
@@ -955,11 +1091,13 @@ def _grade_student(job: dict) -> dict:
                 "missing", "", "")
             cell.update(status=status, error=ename, message=message)
         problems += _run_notes(executed, release)
+        tampered = _withhold(cells, info["tamper"])
+        problems += _tamper_problems(info["tamper"], tampered)
         entry["seconds"] = round(time.monotonic() - started, 1)
         hidden = _hidden_lines(info["db"], lab, name)
         html_text, removed = feedback.render(executed, name, hidden, {
             "student": job["student"], "cells": cells, "problems": problems + sub.general,
-            "late": result["seconds_late"] > 0})
+            "late": result["seconds_late"] > 0}, answers=not tampered)
         if removed:
             problems.append(_note(f"{removed} output(s) quoting hidden test code were removed from the feedback",
                                   "引用隐藏测试代码的输出已从反馈中删除"))
@@ -1279,7 +1417,7 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
     h = _lab_files_hash(root, lab)
     h.update(f"duedate={duedate}".encode())
     cached = _cache_dir() / f"{lab}-{h.hexdigest()[:20]}"
-    if cache and (cached / "complete").is_file():
+    if cache and _cache_intact(cached):
         course = cached / "template"
     else:
         course, _ = _prepare_template(root, lab, base, duedate)
@@ -1287,7 +1425,7 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
             try:
                 tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=_mkdirs(_cache_dir())))
                 shutil.copytree(course, tmp / "template")
-                (tmp / "complete").write_text("ok", encoding="utf-8")
+                (tmp / "complete").write_text(_gradebook_sum(tmp / "template"), encoding="utf-8")
                 _rmtree(cached)
                 os.replace(tmp, cached)
                 course = cached / "template"
@@ -1295,6 +1433,18 @@ def _template(root: Path, lab: str, base: Path, duedate: str | None, cache: bool
                 pass
     releases = {p.stem: p.read_text(encoding="utf-8") for p in sorted((course / "labs" / lab).glob("*.ipynb"))}
     return course, releases
+
+
+def _gradebook_sum(course: Path) -> str:
+    return "sha256:" + hashlib.sha256((course / "gradebook.db").read_bytes()).hexdigest()
+
+
+def _cache_intact(cached: Path) -> bool:
+    """The cached lab is complete and its gradebook (the hidden tests) is byte for byte as generated."""
+    try:
+        return (cached / "complete").read_text(encoding="utf-8") == _gradebook_sum(cached / "template")
+    except OSError:
+        return False
 
 
 def _mkdirs(path: Path) -> Path:
@@ -1329,7 +1479,8 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
                 notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT, output_limit: int = OUTPUT_LIMIT,
                 memory_limit: int = MEMORY_LIMIT, duedate: str | None = None, force: bool = False,
                 zip_format: str = "canvas", progress: bool = True, cache: bool = True,
-                only: list[str] | None = None, nbgrader_feedback: str | Path | None = None) -> pd.DataFrame:
+                only: list[str] | None = None, nbgrader_feedback: str | Path | None = None,
+                sandbox: bool = True) -> pd.DataFrame:
     """Grade every student of a class for one lab and write feedback and the gradebook.
 
     Parameters
@@ -1351,6 +1502,9 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
     nbgrader_feedback : also copy each feedback page into this folder in nbgrader's layout
         (``DIR/STUDENT/LAB/NOTEBOOK.html`` with the submission's ``timestamp.txt`` and
         ``submission_secret.txt``), so that ``nbgrader release_feedback LAB`` hands it out on JupyterHub.
+    sandbox : run each student's kernel in the bubblewrap sandbox (:mod:`crmlab.sandbox`). When the
+        sandbox does not work here, grading refuses (:class:`crmlab.sandbox.SandboxUnavailable`);
+        ``sandbox=False`` grades anyway, with a loud warning: student code then runs with your rights.
 
     Returns
     -------
@@ -1366,11 +1520,12 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
     if submissions.is_dir() and (out == submissions or submissions in out.parents or out in submissions.parents):
         raise ValueError(f"the output folder {out} must be outside the submissions folder {submissions} "
                          f"(输出文件夹不能位于提交文件夹内，也不能包含它)")
+    check_sandbox(sandbox)
     config = labtools.load_config(root)
     if cell_timeout is None:
         cell_timeout = int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT) or DEFAULT_CELL_TIMEOUT)
     settings = Settings(cell_timeout=int(cell_timeout), notebook_timeout=int(notebook_timeout),
-                        output_limit=int(output_limit), memory_limit=int(memory_limit))
+                        output_limit=int(output_limit), memory_limit=int(memory_limit), sandbox=bool(sandbox))
     workers = max(1, int(workers or os.cpu_count() or 1))
     lab_hash = _lab_hash(root, lab, settings)
     base = Path(tempfile.mkdtemp(prefix="crmlab-grade-"))
@@ -1415,6 +1570,63 @@ def grade_class(lab: str, submissions: str | Path, out: str | Path = "grades", *
         return book
     finally:
         _rmtree(base)
+
+
+def grade_notebook(notebook: str | Path, lab: str, *, root: Path | None = None, student: str = "me",
+                   cell_timeout: int | None = None, notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
+                   memory_limit: int = MEMORY_LIMIT, sandbox: bool = True, cache: bool = True) -> dict:
+    """Grade one notebook file as ``grade_class`` grades it (sandbox, tamper checks, feedback): a self-check.
+
+    The notebook is matched to the lab's notebooks by name, else by its cells (a renamed copy).
+    Returns the result of that notebook: ``{"notebook", "cells", "problems", "feedback" (HTML),
+    "status"}``. Nothing is written outside temporary folders. Used by a student self-check
+    command; refuses without the sandbox unless ``sandbox=False``, like :func:`grade_class`.
+    """
+    check_sandbox(sandbox)
+    root = Path(root) if root else labtools.find_root()
+    config = labtools.load_config(root)
+    if cell_timeout is None:
+        cell_timeout = int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT) or DEFAULT_CELL_TIMEOUT)
+    settings = Settings(cell_timeout=int(cell_timeout), notebook_timeout=int(notebook_timeout),
+                        memory_limit=int(memory_limit), sandbox=bool(sandbox))
+    base = Path(tempfile.mkdtemp(prefix="crmlab-check-"))
+    try:
+        folder = base / "submission"
+        folder.mkdir()
+        shutil.copy2(notebook, folder / Path(notebook).name)
+        template, releases = _template(root, lab, base, None, cache)
+        sub = sanitize_submission(folder, {n: nbformat.reads(t, as_version=4) for n, t in releases.items()})
+        name = next(iter(sub.notebooks), None)
+        if name is None:
+            raise ValueError(f"{notebook} is not a notebook of {lab} (不是本实验的笔记本): {sub.general[:1]}")
+        job = {"student": student, "folder": str(folder), "lab": lab, "template": str(template),
+               "releases": {name: releases[name]}, "settings": settings.__dict__, "submission_hash": "",
+               "lab_hash": "", "duedate": None, "work": str(base / "work" / "job")}
+        result = _grade_student(job)
+        entry = result["notebooks"][0]
+        return {**entry, "problems": entry["problems"] + result["general"], "feedback": result["feedback"][name],
+                "status": result["status"]}
+    finally:
+        _rmtree(base)
+
+
+NO_SANDBOX_WARNING = ("警告：未使用沙箱评分 (WARNING: grading WITHOUT the sandbox): student code runs with your "
+                      "rights and can read the hidden tests, change grades and delete files. 学生代码以您的权限运行，"
+                      "可以读取隐藏测试、修改成绩和删除文件。Use this only for submissions you trust.")
+
+
+def check_sandbox(sandbox: bool = True) -> None:
+    """Refuse (bilingual :class:`~crmlab.sandbox.SandboxUnavailable`) when the sandbox is wanted but does
+    not work here; warn loudly on stderr when it is turned off."""
+    from . import sandbox as _sandbox
+
+    if sandbox:
+        _sandbox.require()
+    else:
+        import warnings
+
+        print(f"\n{'!' * 78}\n{NO_SANDBOX_WARNING}\n{'!' * 78}\n", file=sys.stderr, flush=True)
+        warnings.warn(NO_SANDBOX_WARNING, RuntimeWarning, stacklevel=3)
 
 
 def nbgrader_feedback_layout(out: str | Path, lab: str, students: dict[str, Path], dest: str | Path) -> list[Path]:

@@ -20,7 +20,7 @@ LAB = "01_concepts"
 EXAMPLE = ROOT / "examples" / "class_01_concepts"
 REGENERATE = "python tests/fixtures/make_submissions.py --example examples/class_01_concepts"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("require_sandbox")]
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -27,10 +27,10 @@ LAB = "01_concepts"
 CASES = ["full", "empty", "partial", "infinite_loop", "slow_notebook", "huge_output", "import_error",
          "edited_tests", "deleted_tests", "deleted_answer", "duplicated_cells", "renamed_notebook",
          "missing_notebook", "extra_notebook", "widget_wait", "syntax_error", "truncated_json", "wrong_kernel",
-         "no_metadata", "file_vandal", "kernel_dies", "prints_hidden_tests", "patches_checks", "late",
+         "no_metadata", "file_vandal", "kernel_dies", "prints_hidden_tests", "patches_checks", "patches_checks_vars", "late",
          "hardcoded_visible"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("require_sandbox")]
 
 
 def snapshot(folder: Path) -> dict[str, str]:
