@@ -100,6 +100,9 @@ def own_work(*concepts: str) -> None:
     last line of the visible test and again in the hidden test.
     """
     _ran()
+    if shortcuts.tampered():
+        raise CheckFailed("✗ 本题的计算记录被清除或替换，请人工复核 (review by hand)\n"
+                          "  (The record of which crmlab functions ran was cleared or replaced.)")
     used = sorted(set(concepts) & shortcuts.called())
     if used:
         names = "、".join(shortcuts.label(c) for c in used)

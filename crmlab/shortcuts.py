@@ -36,7 +36,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
-__all__ = ["computes", "called", "forget", "reference", "label", "in_hidden_tests", "HIDDEN_MARK"]
+__all__ = ["computes", "called", "forget", "tampered", "reference", "label", "in_hidden_tests", "HIDDEN_MARK"]
 
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
 
@@ -45,16 +45,39 @@ _CALLED: dict[str, int] = {}
 _STATE = threading.local()
 
 
+def _ledger():
+    """A second record, kept where answer code does not reach it by name (a closure): if the
+    visible record is emptied or replaced, :func:`tampered` says so."""
+    seen: dict[str, int] = {}
+
+    def add(concept: str) -> None:
+        seen[concept] = seen.get(concept, 0) + 1
+
+    def compare() -> bool:
+        return any(_CALLED.get(c, 0) < n for c, n in seen.items())
+
+    def reset() -> None:
+        seen.clear()
+
+    return add, compare, reset
+
+
+_shadow_add, _shadow_differs, _shadow_reset = _ledger()
+
+
 def computes(concept: str, zh: str | None = None, en: str | None = None):
     """Mark a function as computing ``concept`` (its Chinese and English names given once)."""
     if zh or en:
         _LABELS.setdefault(concept, (zh or concept, en or concept))
+
+    add = _shadow_add
 
     def mark(func):
         @functools.wraps(func)
         def recorded(*args, **kwargs):
             if not getattr(_STATE, "reference", 0):
                 _CALLED[concept] = _CALLED.get(concept, 0) + 1
+                add(concept)
             return func(*args, **kwargs)
 
         recorded.computes = concept
@@ -69,8 +92,16 @@ def called() -> set[str]:
 
 
 def forget() -> None:
-    """Clear the record (a fresh kernel starts clear; tests use this)."""
+    """Clear the record (a fresh kernel starts clear; unit tests use this). Refused in a notebook cell."""
+    if _innermost_cell() is not None:
+        raise PermissionError("记录不能在笔记本里清除 (the record cannot be cleared from a notebook)")
     _CALLED.clear()
+    _shadow_reset()
+
+
+def tampered() -> bool:
+    """Whether the record of calls was emptied or replaced since the calls were made."""
+    return _shadow_differs()
 
 
 def label(concept: str) -> str:
