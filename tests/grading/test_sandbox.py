@@ -69,7 +69,11 @@ def test_a_sandboxed_process_sees_only_its_own_world(tmp_path):
     assert seen["checkout_visible"] == [str(Path.home())] or seen["checkout_visible"] == []
     assert seen["crmlab"].startswith(sandbox.CRMLAB_DIR) and not seen["crmlab_writable"]
     assert not seen["solutions_next_to_crmlab"] and seen["datasets"]
-    assert seen["tmp"] == [] and seen["network"] is False
+    # /tmp is private; only the path down to the Python environment is there when the checkout (and its
+    # .venv) lives under /tmp, as in a fresh clone made there
+    env = Path(sys.prefix).resolve().parts
+    allowed = {env[2]} if len(env) > 2 and env[1] == "tmp" else set()
+    assert set(seen["tmp"]) <= allowed and seen["network"] is False
     assert seen["nproc"] == 64
 
 
