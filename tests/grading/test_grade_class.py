@@ -130,8 +130,10 @@ def test_no_hidden_test_line_appears_in_any_feedback(graded):
 def test_feedback_shows_failed_checks_with_hints_in_both_languages(graded):
     page = (graded.out / LAB / "feedback" / "hardcoded_visible" / f"{graded.notebook}.html").read_text(encoding="utf-8")
     text = _visible_text(page)
-    for words in ("Feedback 评分反馈", "Score 得分", "✗ failed 未通过", "✓ passed 通过", "提示 hint"):
+    for words in ("Feedback 评分反馈", "Score 得分", "✗ failed 未通过", "✓ passed 通过"):
         assert words in text
+    # a hard-coded answer fails the hidden tests: said in both languages, without the expected value
+    assert "与参考答案不一致 (does not match the reference answer)" in text and "应为 expected" not in text
     failed = [c for nb in graded.results["hardcoded_visible"]["notebooks"] for c in nb["cells"]
               if c["status"] == "failed"]
     assert failed and all(" ".join(c["message"].split())[:40] in text for c in failed)
