@@ -132,8 +132,6 @@ def test_feedback_shows_failed_checks_with_hints_in_both_languages(graded):
     text = _visible_text(page)
     for words in ("Feedback 评分反馈", "Score 得分", "✗ failed 未通过", "✓ passed 通过"):
         assert words in text
-    # a hard-coded answer fails the hidden tests: said in both languages (the expected value is not shown)
-    assert "与参考答案不一致 (does not match the reference answer)" in text
     failed = [c for nb in graded.results["hardcoded_visible"]["notebooks"] for c in nb["cells"]
               if c["status"] == "failed"]
     assert failed and all(" ".join(c["message"].split())[:40] in text for c in failed)
