@@ -25,7 +25,7 @@ import nbformat
 
 from . import labtools
 
-__all__ = ["Report", "check_structure", "check_solution", "check_stub", "check_mutant", "check_notebook",
+__all__ = ["Report", "check_structure", "check_solution", "check_stub", "check_mutant", "check_mutants", "check_notebook",
            "check_labs"]
 
 
@@ -106,17 +106,31 @@ def message_problems(executed) -> list[str]:
 
 def check_mutant(path: Path, mutant: labtools.Mutant) -> list[str]:
     """Problems with one wrong answer: it must lose points on at least one graded cell."""
-    nb = labtools.apply_mutant(_read(path), mutant)
-    if mutant.kind == "shortcut":
-        # a shortcut earns nothing on its exercise: every graded cell of it scores 0
-        grades = labtools.grades_through(nb, path.parent, labtools.exercise_of(mutant.cell))
-        earned = {gid: p for gid, (p, _) in grades.items() if p}
-        if not earned:
-            return []
-        return [f"shortcut answer earns points ({mutant.cell}: {mutant.why}): {earned}"]
-    if labtools.first_lost_points(nb, path.parent) is not None:
+    return check_mutants(path, [mutant])[0]
+
+
+def check_mutants(path: Path, mutants: list[labtools.Mutant]) -> list[list[str]]:
+    """The problems of each wrong answer of one notebook (a list per mutant, in order).
+
+    A wrong answer must lose points on at least one graded cell; a shortcut must earn nothing on any graded
+    cell of its exercise. All are judged in one run of the notebook, a fork per answer
+    (:mod:`crmlab.mutantrun`).
+    """
+    from . import mutantrun
+
+    if not mutants:
         return []
-    return [f"wrong answer not caught ({mutant.cell}): {mutant.why}"]
+    problems = []
+    for mutant, result in zip(mutants, mutantrun.run(path, mutants)):
+        if "error" in result:
+            problems.append([f"could not judge the answer ({mutant.cell}: {mutant.why}): {result['error']}"])
+        elif mutant.kind == "shortcut":
+            earned = {gid: p for gid, (p, _) in result["grades"].items() if p}
+            problems.append([f"shortcut answer earns points ({mutant.cell}: {mutant.why}): {earned}"] if earned else [])
+        else:
+            problems.append([] if result["lost"] is not None else
+                            [f"wrong answer not caught ({mutant.cell}): {mutant.why}"])
+    return problems
 
 
 def check_notebook(path: Path, root: Path) -> Report:
@@ -124,8 +138,8 @@ def check_notebook(path: Path, root: Path) -> Report:
     report.problems += check_structure(path)
     report.problems += check_solution(path)
     report.problems += check_stub(path, root)
-    for mutant in labtools.load_mutants(path):
-        report.problems += check_mutant(path, mutant)
+    for found in check_mutants(path, labtools.load_mutants(path)):
+        report.problems += found
     return report
 
 

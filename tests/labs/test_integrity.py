@@ -9,6 +9,7 @@ For each solution notebook (see crmlab.integrity for the rules):
 - a real `nbgrader autograde` gives the solution full marks and the student version 0.
 """
 import filecmp
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -48,7 +49,14 @@ class _NotebookChecks:
 
     @pytest.mark.slow
     def test_declared_wrong_answer_is_caught(self, mutant):
-        assert integrity.check_mutant(self.path, mutant) == []
+        # all wrong answers of a notebook are judged in one run of it (a fork per answer), on first use
+        assert _judged(self.path)[mutant] == []
+
+
+@functools.cache
+def _judged(path: Path) -> dict:
+    mutants = labtools.load_mutants(path)
+    return dict(zip(mutants, integrity.check_mutants(path, mutants)))
 
 
 def pytest_generate_tests(metafunc):
@@ -138,3 +146,44 @@ def test_structure_checker_finds_authoring_mistakes(tmp_path):
     for expected in ("first cell must be markdown", "Summary", "crmlab.points", "no hidden tests",
                      "declares no wrong answer"):
         assert expected in joined
+
+
+# --- the one-process runner judges wrong answers as a real kernel does -------------------------------
+
+def _sample_of_each_kind():
+    """For each lab, the first wrong answer and the first shortcut of a notebook that has both."""
+    sample = []
+    for lab in labtools.lab_names(ROOT):
+        for path in labtools.solution_notebooks(ROOT, [lab]):
+            mutants = labtools.load_mutants(path)
+            kinds = {m.kind: m for m in reversed(mutants)}
+            if {"wrong", "shortcut"} <= set(kinds):
+                sample += [(path, kinds["wrong"]), (path, kinds["shortcut"])]
+                break
+    return sample
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path, answer", _sample_of_each_kind(), ids=lambda x: getattr(x, "why", nb_id(x) if
+                                                                                       isinstance(x, Path) else x))
+def test_runner_agrees_with_a_real_kernel(path, answer):
+    from crmlab import mutantrun
+
+    [fast] = mutantrun.run(path, [answer])
+    nb = labtools.apply_mutant(nbformat.read(path, as_version=4), answer)
+    if answer.kind == "shortcut":
+        kernel = labtools.grades_through(nb, path.parent, labtools.exercise_of(answer.cell))
+        assert {gid: tuple(g) for gid, g in fast["grades"].items()} == kernel
+    else:
+        assert fast["lost"] == labtools.first_lost_points(nb, path.parent)
+
+
+def test_runner_reports_a_crashing_answer_without_stopping(tmp_path):
+    from crmlab import mutantrun
+
+    path = _toy(tmp_path, "check.equal(answer, 42, 'answer')")
+    crash = labtools.Mutant(cell="a", why="kills its process", old="answer = 42", new="import os; os._exit(3)")
+    wrong = labtools.Mutant(cell="a", why="off by one", old="42", new="43")
+    first, second = mutantrun.run(path, [crash, wrong])
+    assert "error" in first
+    assert second == {"lost": "t"}
