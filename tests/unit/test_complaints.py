@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import doctest
 
 import pandas as pd
 import pytest
@@ -28,10 +27,6 @@ def bilingual(exc: pytest.ExceptionInfo) -> str:
 def shipped():
     return datasets.load("complaints"), datasets.load("orders")
 
-
-def test_doctests_pass():
-    result = doctest.testmod(complaints, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 20
 
 
 # --------------------------------------------------------------------------- typology and record

@@ -17,7 +17,6 @@ squares) approximation written here, not numpy's eig used by crmlab.
 """
 from __future__ import annotations
 
-import doctest
 import re
 
 import numpy as np
@@ -808,7 +807,3 @@ def test_comparison_table():
         op.comparison_table(own, {})
 
 
-# ------------------------------------------------------------------ docstrings
-def test_doctests():
-    result = doctest.testmod(op, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 30

@@ -19,8 +19,6 @@ Published references used below:
 """
 from __future__ import annotations
 
-import doctest
-import importlib
 import re
 from pathlib import Path
 
@@ -33,8 +31,6 @@ from crmlab.survey import (LIKERT_5, LIKERT_7, Question, Questionnaire, Section,
                            code_likert)
 
 SURVEY_DIR = Path(survey.__file__).parent
-SUBMODULES = ["crmlab.survey", "crmlab.survey._likert", "crmlab.survey._questionnaire", "crmlab.survey._form",
-              "crmlab.survey._plan", "crmlab.survey._sampling", "crmlab.survey._organise"]
 
 
 def bilingual(err) -> bool:
@@ -851,12 +847,6 @@ class TestAnalysis:
 # ================================================================================================
 # housekeeping
 # ================================================================================================
-@pytest.mark.parametrize("name", SUBMODULES)
-def test_doctests(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_no_gpl_imports_and_public_api():
     for path in SURVEY_DIR.glob("*.py"):
         text = path.read_text(encoding="utf-8")
