@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ._errors import fail
-from ._questionnaire import MULTI_SEP, Questionnaire, _split_multi
+from ._likert import MULTI_SEP, _split_multi
 
 __all__ = ["SurveyForm"]
 
@@ -58,9 +58,9 @@ class SurveyForm:
     [['R00001', '女']]
     """
 
-    def __init__(self, questionnaire: Questionnaire, responses: pd.DataFrame | None = None, *,
+    def __init__(self, questionnaire: "Questionnaire", responses: pd.DataFrame | None = None, *,
                  id_prefix: str = "R", clock: Callable[[], object] | None = None):
-        if not isinstance(questionnaire, Questionnaire):
+        if not hasattr(questionnaire, "check_answers"):      # a Questionnaire (the form sits above it)
             raise fail("SurveyForm needs a Questionnaire", "SurveyForm 需要一个 Questionnaire 问卷对象")
         self.questionnaire = questionnaire
         base = questionnaire.empty_responses() if responses is None else responses.copy()

@@ -246,3 +246,17 @@ def likert_labels(codes, levels: int = 5, lang: str = "zh"):
         return codes.apply(lambda col: pd.Series([one(v) for v in col], index=col.index, dtype=object))
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes))
     return pd.Series([one(v) for v in series], index=series.index, name=series.name, dtype=object)
+
+
+#: Separator of the chosen labels of a multiple-choice answer in a response table.
+MULTI_SEP = ";"
+
+
+def _split_multi(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [v for v in value if not _is_missing(v)]
+    if _is_missing(value):
+        return []
+    return [p.strip() for p in re.split(r"[;；]", str(value)) if p.strip()]

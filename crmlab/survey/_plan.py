@@ -18,8 +18,18 @@ __all__ = ["SURVEY_STEPS", "STAGES", "SURVEY_TYPES", "PROPOSAL_SECTIONS", "BUDGE
            "SURVEY_METHODS", "PLAN_TRANSITIONS", "survey_steps", "survey_methods", "suggest_methods",
            "should_outsource", "SurveyPlan"]
 
+#: The plan's stage transitions as data (from, to, action, guard), in the Odoo style: the one
+#: declaration of the stage order (:data:`STAGES` and :attr:`SurveyPlan.stage` read it).
+PLAN_TRANSITIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("topic", "plan", "mark_done", "every required topic step is done"),
+    ("plan", "fieldwork", "mark_done", "every required plan step is done"),
+    ("fieldwork", "analysis", "mark_done", "data collection is done"),
+    ("analysis", "done", "mark_done", "processing, analysis and the report are done"),
+)
+
 #: The four stages of the issue, in order (the last, ``done``, is reached when everything is done).
-STAGES = ("topic", "plan", "fieldwork", "analysis")
+STAGES = tuple(source for source, *_ in PLAN_TRANSITIONS)
+_DONE = PLAN_TRANSITIONS[-1][1]
 _STAGE_ZH = {"topic": "确定调查主题", "plan": "设计调查方案", "fieldwork": "实施调查（收集资料）",
              "analysis": "整理、分析与报告"}
 
@@ -117,15 +127,6 @@ _METHOD_FIT: dict[str, set[str]] = {
     "desk": {"secondary_data", "fast", "low_budget"},
 }
 NEEDS = tuple(sorted(set().union(*_METHOD_FIT.values())))
-
-#: The plan's stage transitions as data (from, to, action, guard), in the Odoo style.
-PLAN_TRANSITIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("topic", "plan", "mark_done", "every required topic step is done"),
-    ("plan", "fieldwork", "mark_done", "every required plan step is done"),
-    ("fieldwork", "analysis", "mark_done", "data collection is done"),
-    ("analysis", "done", "mark_done", "processing, analysis and the report are done"),
-)
-
 
 def survey_steps() -> pd.DataFrame:
     """The textbook's survey steps as a table (textbook task 3 §3.2): stage, phase, 中文, English.
@@ -243,7 +244,7 @@ class SurveyPlan:
         for key, stage, *_ in SURVEY_STEPS:
             if self.status[key] == "todo":
                 return stage
-        return "done"
+        return _DONE
 
     def next_steps(self) -> list[str]:
         """The steps still to do in the current stage."""
@@ -255,7 +256,7 @@ class SurveyPlan:
             raise fail(f"unknown step {step!r}; steps: {', '.join(keys)}", f"未知步骤 {step!r}")
         stage = dict((s[0], s[1]) for s in SURVEY_STEPS)[step]
         current = self.stage
-        if current != "done" and STAGES.index(stage) > STAGES.index(current):
+        if current != _DONE and STAGES.index(stage) > STAGES.index(current):
             raise fail(f"cannot do {step!r} ({stage}) before finishing the {current} stage: "
                        f"{', '.join(self.next_steps())} still to do",
                        f"必须先完成「{_STAGE_ZH[current]}」阶段（尚缺：{'、'.join(self.next_steps())}），"

@@ -32,7 +32,7 @@ import pandas as pd
 
 from ._errors import bilingual, fail
 from ..shortcuts import computes
-from ._likert import LIKERT_5, LIKERT_7, _is_missing, _norm, likert_scale
+from ._likert import LIKERT_5, LIKERT_7, MULTI_SEP, _is_missing, _norm, _split_multi, likert_scale
 
 __all__ = [
     "QUESTION_TYPES", "KINGDEE_TYPES", "PREFACE_ELEMENTS", "ADMIN_FIELDS", "MULTI_SEP", "END",
@@ -84,8 +84,6 @@ PREFACE_ELEMENTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 #: Administrative data (其他资料), textbook task 3 §3.3 (l.1292–1295).
 ADMIN_FIELDS: tuple[str, ...] = ("问卷名称", "被访问者地址或单位", "访问员姓名", "访问开始时间", "访问结束时间",
                                  "访问完成情况", "审核员姓名", "审核意见")
-#: Separator of the chosen labels of a multiple-choice answer in a response table.
-MULTI_SEP = ";"
 #: Skip target meaning "end of the questionnaire" (结束).
 END = "END"
 
@@ -382,16 +380,6 @@ def _true_false(value) -> str | None:
         return None
     key = _norm(value)
     return "是" if key in _TF_TRUE else "否" if key in _TF_FALSE else None
-
-
-def _split_multi(value) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [v for v in value if not _is_missing(v)]
-    if _is_missing(value):
-        return []
-    return [p.strip() for p in re.split(r"[;；]", str(value)) if p.strip()]
 
 
 @dataclass
