@@ -5,6 +5,7 @@ and kernel, and the lab-integrity tests are one class per notebook, so notebooks
 workers while each notebook's checks stay together.
 """
 import os
+import shutil
 
 import pytest
 
@@ -27,6 +28,64 @@ def pg_url():
     return url
 
 
+def _new_pg_database(admin_url: str, template: str | None = None) -> str:
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    return name
+
+
+def _drop_pg_database(admin_url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _demo_templates(tmp_path_factory):
+    """The demo company seeded once per test process: a SQLite file and, with a server, a PostgreSQL
+    template database. Each test gets a copy (file copy / CREATE DATABASE … TEMPLATE), not a new seeding."""
+    from crmlab import system
+
+    folder = tmp_path_factory.mktemp("demo")
+    made = {"sqlite": folder / "demo.db"}
+    system.open(f"sqlite:///{made['sqlite']}", demo=True).close()
+    admin_url = os.environ.get("CRMLAB_TEST_PG_URL")
+    if admin_url:
+        name = _new_pg_database(admin_url)
+        system.open(admin_url.rsplit("/", 1)[0] + "/" + name, demo=True).close()
+        made["postgresql"] = name
+    yield made
+    if "postgresql" in made:
+        _drop_pg_database(admin_url, made["postgresql"])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_url(request, tmp_path, _demo_templates):
+    """Like ``db_url``, but the database already holds the demo company (as ``system.open(url, demo=True)``
+    would seed it), copied from a template seeded once per test process."""
+    if request.param == "sqlite":
+        path = tmp_path / "crm.db"
+        shutil.copyfile(_demo_templates["sqlite"], path)
+        yield f"sqlite:///{path}"
+        return
+    admin_url = request.getfixturevalue("pg_url")
+    name = _new_pg_database(admin_url, template=_demo_templates["postgresql"])
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _drop_pg_database(admin_url, name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """Each database test runs twice: on a new SQLite file and on a new PostgreSQL database.
@@ -37,18 +96,9 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'crm.db'}"
         return
-    import uuid
-
-    import sqlalchemy as sa
-
     admin_url = request.getfixturevalue("pg_url")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    name = _new_pg_database(admin_url)
     try:
         yield admin_url.rsplit("/", 1)[0] + "/" + name
     finally:
-        with admin.connect() as con:
-            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop_pg_database(admin_url, name)

@@ -5,9 +5,9 @@ from crmlab import system
 
 
 @pytest.fixture
-def crm(db_url):
-    """A fresh demo company on a new SQLite file and on a fresh PostgreSQL database."""
-    c = system.open(db_url, demo=True)
+def crm(demo_url):
+    """A fresh demo company on a new SQLite file and on a fresh PostgreSQL database (copies of one seeding)."""
+    c = system.open(demo_url, demo=True)
     yield c
     c.close()
 
