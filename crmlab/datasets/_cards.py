@@ -155,6 +155,27 @@ CARDS: dict[str, dict] = {
 }
 
 
+# Public data sets that crmlab ships unchanged, as their own packages distribute them, each in its own
+# folder of datasets/ with its licence file beside the data and a hand-written card datasets/NAME.md.
+# They keep their own licences (not CC BY 4.0) and are read by the loaders named here.
+PUBLIC: dict[str, dict] = {
+    "cdnow": {
+        "title": "CDNOW customer purchases (Fader & Hardie)",
+        "files": ["cdnow_customers_summary_with_transactions.csv", "CDNOW_sample.txt", "CDNOW_master.txt"],
+        "licence": "MIT",
+        "licence_files": ["LICENSE"],
+        "loader": "crmlab.value.load_cdnow",
+    },
+    "mobi": {
+        "title": "ECSI mobile-phone satisfaction survey (Tenenhaus et al. 2005)",
+        "files": ["mobi.csv"],
+        "licence": "GPL-3.0-only",
+        "licence_files": ["LICENSE", "COPYING"],
+        "loader": "crmlab.satisfaction.load_mobi",
+    },
+}
+
+
 def card_markdown(name: str, frame: pd.DataFrame, seed: int, dirt: dict[str, list[str]]) -> str:
     """The data card of one dataset as Markdown."""
     card = CARDS[name]

@@ -25,11 +25,47 @@ def test_every_dataset_is_shipped_with_a_data_card():
             assert part in card, f"{name}.md lacks {part!r}"
 
 
+def _public(path: Path) -> bool:
+    """The public data sets' folders (datasets/cdnow/ …) and their hand-written cards (cdnow.md …)."""
+    return (path.is_dir() or path.suffix == ".md") and path.stem in datasets.PUBLIC
+
+
 def test_regeneration_with_the_same_seed_reproduces_the_shipped_bytes(regenerated):
-    shipped = sorted(p.name for p in (ROOT / "datasets").iterdir())
+    shipped = sorted(p.name for p in (ROOT / "datasets").iterdir() if not _public(p))
     assert shipped == sorted(p.name for p in regenerated.iterdir())
     match, mismatch, errors = filecmp.cmpfiles(ROOT / "datasets", regenerated, shipped, shallow=False)
     assert not mismatch and not errors, f"regenerated files differ: {mismatch + errors}"
+
+
+def test_every_public_data_set_is_shipped_with_its_licence_and_a_data_card():
+    assert set(datasets.PUBLIC) == {"cdnow", "mobi"}
+    assert not set(datasets.PUBLIC) & set(datasets.names())
+    for name, meta in datasets.PUBLIC.items():
+        folder = ROOT / "datasets" / name
+        assert sorted(p.name for p in folder.iterdir()) == sorted(meta["files"] + meta["licence_files"])
+        note = (folder / "LICENSE").read_text(encoding="utf-8")
+        assert meta["licence"] in note and "Origin" in note, name
+        card = (ROOT / "datasets" / f"{name}.md").read_text(encoding="utf-8")
+        for part in ("Source", "Licence", meta["licence"], "## Columns", meta["loader"].rsplit(".", 1)[1],
+                     *meta["files"], *meta["licence_files"]):
+            assert part in card, f"{name}.md lacks {part!r}"
+        for filename in meta["files"]:
+            assert datasets.public_file(name, filename) == datasets.data_dir() / name / filename
+    assert "GPL-3" in (ROOT / "datasets" / "mobi" / "COPYING").read_text(encoding="utf-8")
+    with pytest.raises(KeyError, match="available"):
+        datasets.public_file("mobi", "corp_rep_data.csv")
+
+
+def test_the_cards_name_every_column_of_the_public_data():
+    from crmlab import satisfaction, value
+    cdnow = (ROOT / "datasets" / "cdnow.md").read_text(encoding="utf-8")
+    for kind in ("summary", "transactions", "master"):
+        frame = value.load_cdnow(kind)
+        for column in [frame.index.name, *frame.columns] if kind == "summary" else frame.columns:
+            assert f"`{column}`" in cdnow, (kind, column)
+    mobi = (ROOT / "datasets" / "mobi.md").read_text(encoding="utf-8")
+    for prefix in sorted({c.rstrip("0123456789") for c in satisfaction.load_mobi().columns}):
+        assert f"`{prefix}" in mobi, prefix
 
 
 def test_load_returns_typed_frames():

