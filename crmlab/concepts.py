@@ -46,6 +46,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .errors import CRMLabError
 from .shortcuts import computes
 
 __all__ = [
@@ -70,12 +71,15 @@ __all__ = [
 ]
 
 
-class ConceptError(ValueError):
-    """A label or an input that the concept tables do not know (message in English and Chinese)."""
+class ConceptError(CRMLabError):
+    """A label or an input that the concept tables do not know (message in Chinese and English;
+    a :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``)."""
+
+    code = "CONCEPT_ERROR"
 
 
 def _bad(en: str, zh: str) -> ConceptError:
-    return ConceptError(f"{en} / {zh}")
+    return ConceptError(en, zh)
 
 
 def key_of(label, table: Mapping, what: str = "label") -> str:

