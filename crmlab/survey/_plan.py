@@ -210,8 +210,8 @@ class SurveyPlan:
     >>> try:
     ...     plan.mark_done("collect")
     ... except ValueError as err:
-    ...     print(str(err)[:60])
-    cannot do 'collect' (fieldwork) before finishing the topic s
+    ...     print(err.zh)
+    必须先完成「确定调查主题」阶段（尚缺：information_needed），才能进行 'collect'
     """
     topic: str
     objectives: Sequence[str] = ()
