@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from .shortcuts import computes
 from . import errors
-from .errors import CRMLabError, bilingual
+from .errors import CRMLabError, bilingual, parts
 from . import _validate
 from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
 
@@ -301,10 +301,11 @@ def records_from_frame(complaints: pd.DataFrame, *, complaint_id: str = "complai
         try:
             records.append(ComplaintRecord(**{k: row[v] for k, v in cols.items()}))
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} complaint row(s) are malformed:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 行投诉记录有误（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} complaint row(s) are malformed:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 行投诉记录有误：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return records
 
 
@@ -770,7 +771,7 @@ def _checked_times(complaints: pd.DataFrame, received_at: str, closed_at: str, s
             problems.append(f"open but with a {closed_at} in rows {_rows(bad)}")
     if problems:
         raise _err("malformed complaint times: " + "; ".join(problems) + ".",
-                   "投诉时间数据有误（见上），请先修正。")
+                   "投诉时间数据有误（详见后面的英文说明），请先修正。")
     return pd.DataFrame({"received": rec, "closed": closed}, index=complaints.index)
 
 

@@ -34,7 +34,7 @@ True
 """
 from __future__ import annotations
 
-__all__ = ["SEPARATOR", "bilingual", "CRMLabError", "InvalidTransition"]
+__all__ = ["SEPARATOR", "bilingual", "parts", "CRMLabError", "InvalidTransition"]
 
 #: What joins the Chinese message and its English gloss in every crmlab error message.
 SEPARATOR = " / "
@@ -50,6 +50,18 @@ def bilingual(en: str, zh: str) -> str:
     '金额必须 ≥ 0 / the amount must be ≥ 0'
     """
     return f"{zh}{SEPARATOR}{en}"
+
+
+def parts(err: BaseException) -> tuple[str, str]:
+    """``(en, zh)`` of an error; an error without them (e.g. one of pandas) gives its text twice.
+
+    >>> parts(CRMLabError("bad date", "日期无效")), parts(ValueError("x"))
+    (('bad date', '日期无效'), ('x', 'x'))
+    """
+    en, zh = getattr(err, "en", None), getattr(err, "zh", None)
+    if en is None or zh is None:
+        return str(err), str(err)
+    return en, zh
 
 
 def _restore(cls, args, state):

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from .shortcuts import computes
-from .errors import CRMLabError, bilingual
+from .errors import CRMLabError, bilingual, parts
 from . import _validate
 from ._validate import preview as _rows
 
@@ -258,10 +258,11 @@ def loyalty_types(frame: pd.DataFrame, attachment: str = "attachment", repeat: s
         try:
             out.append(classify_loyalty(a_col.iloc[i], r_col.iloc[i], d, convention=convention, lang=lang))
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} row(s) could not be classified:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 行无法分类（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} row(s) could not be classified:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 行无法分类：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return pd.Series(out, index=frame.index, name="loyalty_type")
 
 

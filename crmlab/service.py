@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from .shortcuts import computes
-from .errors import CRMLabError, bilingual
+from .errors import CRMLabError, bilingual, parts
 from . import _validate
 from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
 
@@ -1120,10 +1120,11 @@ def rice_delivery_plan(households: pd.DataFrame, *, lead_days: int = 1, days_per
             rows.append({"kg_per_month": float(_num(r["household_size"]) * _num(r["kg_per_person_month"])),
                          "run_out": run_out, "deliver_on": deliver, "collect_on": collect})
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} household row(s) are malformed:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 户的数据有误（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} household row(s) are malformed:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 户的数据有误：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return pd.DataFrame(rows, index=households.index)
 
 
