@@ -33,7 +33,8 @@ What is where
   migration between periods :func:`migration_matrix`, :func:`rfm_migration`.
 
 Every function takes DataFrames and returns new ones: the caller's frame is never changed. Bad
-input raises :class:`ArchiveError` (a ``ValueError``) whose message is in English and Chinese.
+input raises :class:`ArchiveError` (a :class:`crmlab.errors.CRMLabError`, so a ``ValueError``) whose
+message reads ``"中文 / English"``.
 
 Example
 -------

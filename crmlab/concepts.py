@@ -17,7 +17,7 @@ Everything labs/01_concepts reuses lives here, one section per lab:
 
 Tables are plain dicts ``key -> (中文, English, …)`` that a student can print; every function that
 takes a label accepts the key, the Chinese term or the English gloss, and raises
-:class:`ConceptError` (a ``ValueError``) with an English and Chinese message on anything else.
+:class:`ConceptError` (a ``ValueError``) with a ``"中文 / English"`` message on anything else.
 Nothing here changes the caller's DataFrames.
 
 Example

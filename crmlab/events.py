@@ -13,7 +13,7 @@ the product and so create opportunities.
   opportunities taken from a ``crmlab.opportunity``-shaped table (:func:`event_opportunities`),
   and the cost per lead :func:`event_costs`.
 
-Bad input raises :class:`EventError` (a ``ValueError``) in English and Chinese; the caller's
+Bad input raises :class:`EventError` (a ``ValueError``), message ``"中文 / English"``; the caller's
 frames are never changed.
 
 Example
