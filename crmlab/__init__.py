@@ -20,7 +20,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "check", "cli", "datasets", "glossary", "grading", "integrity", "labtools", "plotting",
+    "check", "cli", "datasets", "errors", "glossary", "grading", "integrity", "labtools", "plotting",
     "segmentation", "value", "survey", "archive", "opportunity", "satisfaction", "loyalty",
     "complaints", "service", "system", "concepts", "feedback", "visits", "events",
 }

@@ -33,7 +33,8 @@ What is where
   migration between periods :func:`migration_matrix`, :func:`rfm_migration`.
 
 Every function takes DataFrames and returns new ones: the caller's frame is never changed. Bad
-input raises :class:`ArchiveError` (a ``ValueError``) whose message is in English and Chinese.
+input raises :class:`ArchiveError` (a :class:`crmlab.errors.CRMLabError`, so a ``ValueError``) whose
+message reads ``"中文 / English"``.
 
 Example
 -------
@@ -60,6 +61,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab.errors import CRMLabError
 from crmlab.shortcuts import computes
 
 try:  # optional: a fast, MIT-licensed string matcher; difflib (standard library) otherwise
@@ -98,17 +100,17 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Errors and small helpers
 # --------------------------------------------------------------------------------------------
-class ArchiveError(ValueError):
-    """Bad input to the archive functions: ``code`` plus an English and a Chinese message.
+class ArchiveError(CRMLabError):
+    """Bad input to the archive functions: ``code`` plus a Chinese and an English message (a
+    :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``).
 
     >>> err = ArchiveError("DEMO", "bad phone", "电话无效")
     >>> err.code, str(err)
-    ('DEMO', 'bad phone / 电话无效')
+    ('DEMO', '电话无效 / bad phone')
     """
 
     def __init__(self, code: str, en: str, zh: str):
-        self.code, self.en, self.zh = code, en, zh
-        super().__init__(f"{en} / {zh}")
+        super().__init__(code, en, zh)
 
 
 def _short(values, k: int = 5) -> str:

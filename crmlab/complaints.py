@@ -32,8 +32,7 @@ Example
 >>> wf.approve(by="王经理")
 Traceback (most recent call last):
 ...
-crmlab.complaints.InvalidTransition: cannot 'approve' a complaint in state 'validated'; allowed now: route.
-不能在状态“已判定成立”下执行“approve”；当前可执行：route。
+crmlab.complaints.InvalidTransition: 不能在状态“已判定成立”下执行“approve”；当前可执行：route。 / cannot 'approve' a complaint in state 'validated'; allowed now: route.
 """
 from __future__ import annotations
 
@@ -45,9 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from .shortcuts import computes
-from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
+from . import errors
+from .errors import CRMLabError, bilingual, parts
+from . import _validate
+from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
 
 __all__ = [
+    "ComplaintError",
     "TYPOLOGY", "typology", "typology_table", "DATASET_CATEGORIES", "DATASET_SEVERITY",
     "PURPOSE_ESCALATION", "REMEDIES",
     "ComplaintRecord", "records_from_frame",
@@ -57,6 +60,21 @@ __all__ = [
     "complaint_rate", "hours_to_close", "sla_share", "pareto_of_causes", "complaint_kpis",
     "customers_lost", "CTRIP_TIMELINE", "uncovered_minutes", "ctrip_case",
 ]
+
+
+class ComplaintError(CRMLabError):
+    """Bad input to the complaint functions (客户投诉):
+    a :class:`crmlab.errors.CRMLabError` (a ``ValueError``), message in Chinese then English."""
+
+    code = "COMPLAINT_ERROR"
+
+
+def _err(en: str, zh: str) -> ComplaintError:
+    return ComplaintError(en, zh)
+
+
+def _need_columns(frame, columns, what: str) -> None:
+    _validate.require_columns(frame, columns, what, ComplaintError)
 
 
 def _to_dt(values, **kw):
@@ -283,16 +301,22 @@ def records_from_frame(complaints: pd.DataFrame, *, complaint_id: str = "complai
         try:
             records.append(ComplaintRecord(**{k: row[v] for k, v in cols.items()}))
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} complaint row(s) are malformed:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 行投诉记录有误（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} complaint row(s) are malformed:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 行投诉记录有误：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return records
 
 
 # --------------------------------------------------------------------------- §10.2.3 state machine
-class InvalidTransition(ValueError):
-    """A workflow action that is not allowed now, or whose guard fails. Nothing was changed."""
+class InvalidTransition(ComplaintError, errors.InvalidTransition):
+    """A workflow action that is not allowed now, or whose guard fails. Nothing was changed.
+
+    A :class:`crmlab.errors.InvalidTransition`, like ``opportunity.IllegalTransition``.
+    """
+
+    code = "INVALID_TRANSITION"
 
 
 Transition = namedtuple("Transition", "source target action guard step zh")
@@ -449,7 +473,7 @@ class ComplaintWorkflow:
 
     def __init__(self, record: ComplaintRecord):
         if not isinstance(record, ComplaintRecord):
-            raise TypeError("ComplaintWorkflow needs a ComplaintRecord / 需要一条 ComplaintRecord 投诉记录")
+            raise TypeError(bilingual("ComplaintWorkflow needs a ComplaintRecord", "需要一条 ComplaintRecord 投诉记录"))
         self.record_data = record
         self.state = "received"
         self.data: dict = {}
@@ -487,19 +511,21 @@ class ComplaintWorkflow:
         if not matches:
             allowed = ", ".join(self.allowed_actions()) or "none (the complaint is closed)"
             allowed_zh = "、".join(self.allowed_actions()) or "无（投诉已结案）"
-            raise InvalidTransition(f"cannot {action!r} a complaint in state {self.state!r}; allowed now: {allowed}.\n"
+            raise InvalidTransition("ACTION_NOT_ALLOWED",
+                                    f"cannot {action!r} a complaint in state {self.state!r}; allowed now: {allowed}.",
                                     f"不能在状态“{STATES[self.state]}”下执行“{action}”；当前可执行：{allowed_zh}。")
         t = matches[0]
         if t.guard:
             problem = GUARDS[t.guard][0](self, data)
             if problem:
-                raise InvalidTransition(f"{action!r} is not allowed: {problem[0]}.\n不能执行“{action}”：{problem[1]}。")
+                raise InvalidTransition("GUARD_FAILED", f"{action!r} is not allowed: {problem[0]}.",
+                                        f"不能执行“{action}”：{problem[1]}。")
         when = pd.Timestamp.now() if at is None else _to_dt(at)
         if pd.isna(when):
-            raise InvalidTransition(f"unreadable time at={at!r}.\n无法识别的时间 at={at!r}。")
+            raise InvalidTransition("BAD_TIME", f"unreadable time at={at!r}.", f"无法识别的时间 at={at!r}。")
         last = self.history[-1]["at"] if self.history else self.record_data.received_at
         if when < last:
-            raise InvalidTransition(f"{action!r} at {when} is earlier than the previous event ({last}).\n"
+            raise InvalidTransition("OUT_OF_ORDER", f"{action!r} at {when} is earlier than the previous event ({last}).",
                                     f"“{action}”的时间 {when} 早于上一步（{last}）。")
         # all checks passed: change state and data together
         fields = data.pop("fields", None)
@@ -520,11 +546,12 @@ class ComplaintWorkflow:
         if fields:
             unknown = set(fields) - {f.name for f in dataclasses.fields(ComplaintRecord)}
             if unknown:
-                raise InvalidTransition(f"unknown record field(s) {sorted(unknown)}.\n未知的记录字段 {sorted(unknown)}。")
+                raise InvalidTransition("UNKNOWN_FIELD", f"unknown record field(s) {sorted(unknown)}.",
+                                        f"未知的记录字段 {sorted(unknown)}。")
             try:
                 updated = dataclasses.replace(self.record_data, **fields)
             except ValueError as exc:
-                raise InvalidTransition(str(exc)) from None
+                raise _prefixed(exc, "BAD_RECORD", "", "") from None
         return self._fire("record", at, fields=updated)
 
     def validate(self, at=None) -> "ComplaintWorkflow":
@@ -586,6 +613,13 @@ class ComplaintWorkflow:
         return f"ComplaintWorkflow({self.record_data.complaint_id!r}, state={self.state!r}, escalations={self.escalations})"
 
 
+def _prefixed(exc: ValueError, code: str, en: str, zh: str) -> InvalidTransition:
+    """``exc`` as an :class:`InvalidTransition` whose messages start with ``en`` / ``zh``."""
+    if getattr(exc, "zh", None) is None or getattr(exc, "en", None) is None:
+        return InvalidTransition(code, f"{en}{exc}", f"{zh}{exc}")
+    return InvalidTransition(code, f"{en}{exc.en}", f"{zh}{exc.zh}")
+
+
 def replay(record: ComplaintRecord, events: Iterable) -> ComplaintWorkflow:
     """Run a script of events and return the workflow.
 
@@ -605,13 +639,15 @@ def replay(record: ComplaintRecord, events: Iterable) -> ComplaintWorkflow:
         action = spec.pop("action", None)
         method = getattr(wf, action, None) if action in {t.action for t in _TRANSITIONS} else None
         if method is None:
-            raise InvalidTransition(f"event {i}: unknown action {action!r}.\n第 {i} 个事件：未知动作 {action!r}。")
+            raise InvalidTransition("UNKNOWN_ACTION", f"event {i}: unknown action {action!r}.",
+                                    f"第 {i} 个事件：未知动作 {action!r}。")
         try:
             method(**spec)
         except InvalidTransition as exc:
-            raise InvalidTransition(f"event {i}: {exc}") from None
+            raise _prefixed(exc, exc.code, f"event {i}: ", f"第 {i} 个事件：") from None
         except TypeError as exc:
-            raise InvalidTransition(f"event {i}: bad arguments for {action!r}: {exc}.\n第 {i} 个事件参数有误。") from None
+            raise InvalidTransition("BAD_ARGUMENTS", f"event {i}: bad arguments for {action!r}: {exc}.",
+                                    f"第 {i} 个事件参数有误。") from None
     return wf
 
 
@@ -735,7 +771,7 @@ def _checked_times(complaints: pd.DataFrame, received_at: str, closed_at: str, s
             problems.append(f"open but with a {closed_at} in rows {_rows(bad)}")
     if problems:
         raise _err("malformed complaint times: " + "; ".join(problems) + ".",
-                   "投诉时间数据有误（见上），请先修正。")
+                   "投诉时间数据有误（详见后面的英文说明），请先修正。")
     return pd.DataFrame({"received": rec, "closed": closed}, index=complaints.index)
 
 

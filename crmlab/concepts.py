@@ -17,7 +17,7 @@ Everything labs/01_concepts reuses lives here, one section per lab:
 
 Tables are plain dicts ``key -> (中文, English, …)`` that a student can print; every function that
 takes a label accepts the key, the Chinese term or the English gloss, and raises
-:class:`ConceptError` (a ``ValueError``) with an English and Chinese message on anything else.
+:class:`ConceptError` (a ``ValueError``) with a ``"中文 / English"`` message on anything else.
 Nothing here changes the caller's DataFrames.
 
 Example
@@ -46,6 +46,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .errors import CRMLabError
 from .shortcuts import computes
 
 __all__ = [
@@ -70,12 +71,15 @@ __all__ = [
 ]
 
 
-class ConceptError(ValueError):
-    """A label or an input that the concept tables do not know (message in English and Chinese)."""
+class ConceptError(CRMLabError):
+    """A label or an input that the concept tables do not know (message in Chinese and English;
+    a :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``)."""
+
+    code = "CONCEPT_ERROR"
 
 
 def _bad(en: str, zh: str) -> ConceptError:
-    return ConceptError(f"{en} / {zh}")
+    return ConceptError(en, zh)
 
 
 def key_of(label, table: Mapping, what: str = "label") -> str:

@@ -13,7 +13,7 @@ the product and so create opportunities.
   opportunities taken from a ``crmlab.opportunity``-shaped table (:func:`event_opportunities`),
   and the cost per lead :func:`event_costs`.
 
-Bad input raises :class:`EventError` (a ``ValueError``) in English and Chinese; the caller's
+Bad input raises :class:`EventError` (a ``ValueError``), message ``"中文 / English"``; the caller's
 frames are never changed.
 
 Example
@@ -45,10 +45,11 @@ __all__ = [
 
 
 class EventError(ArchiveError):
-    """Bad input to an event function (a :class:`crmlab.archive.ArchiveError`, so a ValueError).
+    """Bad input to an event function (a :class:`crmlab.archive.ArchiveError`,
+    so a :class:`crmlab.errors.CRMLabError` and a ValueError).
 
     >>> str(EventError("DEMO", "no organiser", "缺少主办机构"))
-    'no organiser / 缺少主办机构'
+    '缺少主办机构 / no organiser'
     """
 
 
@@ -324,7 +325,7 @@ def register(log: pd.DataFrame, **entry) -> pd.DataFrame:
     >>> events.register(log, event_id="E1", name="李明", phone="+8613800138000")
     Traceback (most recent call last):
     ...
-    crmlab.events.EventError: phone(s) '13800138000' registered twice for the same event / 同一活动中电话 '13800138000' 重复登记
+    crmlab.events.EventError: 同一活动中电话 '13800138000' 重复登记 / phone(s) '13800138000' registered twice for the same event
     >>> len(log)
     1
     """

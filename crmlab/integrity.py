@@ -25,7 +25,7 @@ import nbformat
 
 from . import labtools
 
-__all__ = ["Report", "check_structure", "check_solution", "check_stub", "check_mutant", "check_mutants", "check_notebook",
+__all__ = ["Report", "check_structure", "check_solution", "check_stub", "check_mutant", "check_mutants", "check_answers", "check_notebook",
            "check_labs"]
 
 
@@ -116,12 +116,29 @@ def check_mutants(path: Path, mutants: list[labtools.Mutant]) -> list[list[str]]
     cell of its exercise. All are judged in one run of the notebook, a fork per answer
     (:mod:`crmlab.mutantrun`).
     """
-    from . import mutantrun
-
     if not mutants:
         return []
+    from . import mutantrun
+
+    return _judge(mutants, mutantrun.run(path, mutants))
+
+
+def check_answers(path: Path) -> tuple[list[str], dict[labtools.Mutant, list[str]]]:
+    """Rules 2 and 4 in one run of the notebook: the solution's problems, and each declared wrong answer's.
+
+    The right answers run once, with warnings as errors; each wrong answer forks from that run just before
+    its cell (:mod:`crmlab.mutantrun`).
+    """
+    from . import mutantrun
+
+    mutants = labtools.load_mutants(path)
+    *results, solution = mutantrun.run(path, mutants, solution=True)
+    return solution["solution"], dict(zip(mutants, _judge(mutants, results)))
+
+
+def _judge(mutants, results) -> list[list[str]]:
     problems = []
-    for mutant, result in zip(mutants, mutantrun.run(path, mutants)):
+    for mutant, result in zip(mutants, results):
         if "error" in result:
             problems.append([f"could not judge the answer ({mutant.cell}: {mutant.why}): {result['error']}"])
         elif mutant.kind == "shortcut":
@@ -136,9 +153,10 @@ def check_mutants(path: Path, mutants: list[labtools.Mutant]) -> list[list[str]]
 def check_notebook(path: Path, root: Path) -> Report:
     report = Report(path.relative_to(root))
     report.problems += check_structure(path)
-    report.problems += check_solution(path)
+    solution, mutants = check_answers(path)
+    report.problems += solution
     report.problems += check_stub(path, root)
-    for found in check_mutants(path, labtools.load_mutants(path)):
+    for found in mutants.values():
         report.problems += found
     return report
 

@@ -45,9 +45,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from .shortcuts import computes
-from ._validate import bilingual_error as _err, require_columns as _need_columns, preview as _rows
+from .errors import CRMLabError, bilingual, parts
+from . import _validate
+from ._validate import preview as _rows
 
 __all__ = [
+    "LoyaltyError",
     "LOYALTY_TYPES", "LOYALTY_DRIVERS", "LOYALTY_FACTORS", "classify_loyalty", "loyalty_types",
     "LOYALTY_INDICATORS", "DEFAULT_WEIGHTS", "DEFAULT_BOUNDS", "DIRECTIONS",
     "price_elasticity", "loyalty_indicators", "loyalty_index",
@@ -55,6 +58,21 @@ __all__ = [
     "PROGRAM_LEVELS", "LoyaltyProgram", "TescoRules", "tesco_rewards",
     "COALITION_RATES", "coalition_convert", "donation_program", "switching_cost",
 ]
+
+
+class LoyaltyError(CRMLabError):
+    """Bad input to the loyalty functions (客户忠诚):
+    a :class:`crmlab.errors.CRMLabError` (a ``ValueError``), message in Chinese then English."""
+
+    code = "LOYALTY_ERROR"
+
+
+def _err(en: str, zh: str) -> LoyaltyError:
+    return LoyaltyError(en, zh)
+
+
+def _need_columns(frame, columns, what: str) -> None:
+    _validate.require_columns(frame, columns, what, LoyaltyError)
 
 
 # --------------------------------------------------------------------------- §9.1.2 loyalty types
@@ -240,10 +258,11 @@ def loyalty_types(frame: pd.DataFrame, attachment: str = "attachment", repeat: s
         try:
             out.append(classify_loyalty(a_col.iloc[i], r_col.iloc[i], d, convention=convention, lang=lang))
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} row(s) could not be classified:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 行无法分类（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} row(s) could not be classified:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 行无法分类：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return pd.Series(out, index=frame.index, name="loyalty_type")
 
 
@@ -522,7 +541,8 @@ def loyalty_index(indicators, weights: Mapping[str, float] | None = None,
     single = isinstance(indicators, (Mapping, pd.Series))
     frame = pd.DataFrame([dict(indicators)]) if single else indicators
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError("indicators must be a DataFrame, a Series or a dict / indicators 必须是 DataFrame、Series 或 dict")
+        raise TypeError(bilingual("indicators must be a DataFrame, a Series or a dict",
+                                  "indicators 必须是 DataFrame、Series 或 dict"))
     if missing not in ("raise", "nan", "reweight"):
         raise _err(f"missing must be 'raise', 'nan' or 'reweight', got {missing!r}.",
                    f"missing 只能是 'raise'、'nan' 或 'reweight'，收到 {missing!r}。")

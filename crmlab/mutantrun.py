@@ -6,7 +6,8 @@ an IPython shell (the interpreter a kernel wraps), and before each cell that a w
 the child process holds exactly the state a fresh kernel would hold at that point, runs the wrong answer and
 the cells after it, reports the graded cells' points (nbgrader's own ``determine_grade``) and exits; the parent
 then runs the right answer and goes on. Each answer is still judged in a process of its own, from the
-notebook's own earlier cells, so no answer can affect another.
+notebook's own earlier cells, so no answer can affect another. The run of the right answers is itself
+checked (warnings as errors, nothing on stderr, full marks), so one run of a notebook serves both proofs.
 
 ``tests/labs/test_integrity.py`` checks on a sample of answers that this runner and a real kernel agree.
 
@@ -15,6 +16,7 @@ Run as ``python -m crmlab.mutantrun SPEC.json RESULT.json`` (see :func:`run`).
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import select
@@ -23,23 +25,28 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 __all__ = ["run"]
 
 
-def run(path: Path, mutants: list, timeout: int = 300) -> list[dict]:
+def run(path: Path, mutants: list, timeout: int = 300, solution: bool = False) -> list[dict]:
     """Judge every mutant of the solution notebook ``path``; one result per mutant, in order.
 
     A result is ``{"lost": grade_id or None}`` for a wrong answer (the first graded cell that loses points)
     and ``{"grades": {grade_id: [points, max_points]}}`` for a shortcut (its exercise's graded cells);
     ``{"error": text}`` when the answer could not be judged (a crash or a timeout).
+
+    With ``solution=True`` the run of the right answers is checked too, and a last item is added:
+    ``{"solution": [problems]}`` — every cell runs with warnings as errors and writes nothing to stderr,
+    and every graded cell earns its points (the same run that the wrong answers fork from).
     """
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="crmlab-mutants-") as tmp:
         spec, out = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-        spec.write_text(json.dumps({"notebook": str(path.resolve()), "timeout": timeout,
+        spec.write_text(json.dumps({"notebook": str(path.resolve()), "timeout": timeout, "solution": solution,
                                     "mutants": [asdict(m) for m in mutants]}), encoding="utf-8")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    MPLBACKEND="module://matplotlib_inline.backend_inline", PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -62,13 +69,49 @@ def _shell():
 
 
 def _run_cell(shell, cell) -> None:
-    """Run a code cell as a kernel would; an exception becomes the cell's error output (nbgrader's rule)."""
+    """Run a code cell as a kernel would; an exception becomes the cell's error output (nbgrader's rule),
+    what it writes to stderr a stderr stream output."""
     import nbformat
 
-    result = shell.run_cell(cell.source, store_history=True)
+    stderr, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        result = shell.run_cell(cell.source, store_history=True)
+    finally:
+        written, sys.stderr = sys.stderr.getvalue(), stderr
     failed = result.error_in_exec or result.error_before_exec
     cell.outputs = [] if failed is None else [nbformat.v4.new_output(
         "error", ename=type(failed).__name__, evalue=str(failed)[:500], traceback=[])]
+    if written:
+        cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=written))
+
+
+#: Warnings become errors in the solution's run, except those of the interpreter's own machinery
+#: (the same rule as :func:`crmlab.labtools.execute` with ``warnings_as_errors``).
+_MACHINERY = ("ipykernel", "jupyter_client", "zmq", "tornado", "traitlets", "IPython", "comm")
+
+
+def _strict_warnings() -> list:
+    saved = warnings.filters[:]
+    warnings.simplefilter("error")
+    for module in _MACHINERY:
+        warnings.filterwarnings("default", module=module)
+    return saved
+
+
+def _solution_problems(index: int, cell) -> list[str]:
+    from nbgrader.utils import determine_grade, is_grade
+
+    problems = []
+    for out in cell.outputs:
+        if out.output_type == "error":
+            problems.append(f"cell {index} raised {out.ename}: {out.evalue[:200]}")
+        elif out.output_type == "stream":
+            problems.append(f"cell {index} wrote to stderr (nbgrader scores 0): {out.text.strip()[:200]}")
+    if is_grade(cell):
+        points, max_points = determine_grade(cell)
+        if points is not None and points != max_points:
+            problems.append(f"solution loses points on {cell.metadata.nbgrader['grade_id']}: {points}/{max_points}")
+    return problems
 
 
 def _judge(shell, nb, start: int, mutant) -> dict:
@@ -101,7 +144,7 @@ def _judge(shell, nb, start: int, mutant) -> dict:
     return {"lost": None}
 
 
-def _in_child(work, timeout: int) -> dict:
+def _in_child(work, timeout: int, filters: list | None = None) -> dict:
     """Run ``work()`` in a forked copy of this process; its JSON result, or an error after ``timeout`` s."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -109,6 +152,8 @@ def _in_child(work, timeout: int) -> dict:
     pid = os.fork()
     if pid == 0:                                  # the child: judge, report, leave without cleanup
         os.close(read_end)
+        if filters is not None:                   # a wrong answer runs under the usual warning rules
+            warnings.filters[:] = filters
         try:
             payload = json.dumps(work())
         except BaseException as exc:              # noqa: BLE001 - reported to the parent
@@ -154,15 +199,21 @@ def main(argv: list[str]) -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)   # what the cells print is not needed
     os.dup2(devnull, 1)
     shell = _shell()
+    filters = _strict_warnings() if spec["solution"] else None
     results: list[dict | None] = [None] * len(mutants)
-    last = max(waiting, default=-1)
-    for index, cell in enumerate(nb.cells[: last + 1]):   # nothing after the last mutated cell is needed
+    problems: list[str] = []
+    # without the solution check nothing after the last mutated cell is needed
+    last = len(nb.cells) - 1 if spec["solution"] else max(waiting, default=-1)
+    for index, cell in enumerate(nb.cells[: last + 1]):
         if cell.cell_type != "code":
             continue
         for k in waiting.get(index, []):
             mutated = copy.deepcopy(variants[k])
-            results[k] = _in_child(lambda: _judge(shell, mutated, index, mutants[k]), spec["timeout"])
+            results[k] = _in_child(lambda: _judge(shell, mutated, index, mutants[k]), spec["timeout"], filters)
         _run_cell(shell, cell)
+        problems += _solution_problems(index, cell)
+    if spec["solution"]:
+        results.append({"solution": problems})
     Path(argv[1]).write_text(json.dumps(results), encoding="utf-8")
     return 0
 

@@ -24,8 +24,9 @@ What is where
   :class:`QuoteLine` / :class:`Quote` with floor-price checks, :func:`per_day_price` (化整为零) and
   :func:`comparison_table` (比较法).
 
-Every bad input raises a subclass of :class:`OpportunityError` (itself a ``ValueError``) with an
-English and a Chinese message and a short ``code``; an illegal step changes nothing.
+Every bad input raises a subclass of :class:`OpportunityError` (a :class:`crmlab.errors.CRMLabError`,
+itself a ``ValueError``) with a Chinese and an English message and a short ``code``; an illegal
+step changes nothing.
 
 Example
 -------
@@ -52,6 +53,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab.errors import CRMLabError, InvalidTransition
 from crmlab.shortcuts import computes
 
 __all__ = [
@@ -79,17 +81,17 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
-class OpportunityError(ValueError):
-    """Base error of this module: ``code`` plus an English and a Chinese message.
+class OpportunityError(CRMLabError):
+    """Base error of this module: ``code`` plus a Chinese and an English message (a
+    :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``).
 
     >>> err = OpportunityError("DEMO", "something is wrong", "出错了")
     >>> err.code, str(err)
-    ('DEMO', 'something is wrong / 出错了')
+    ('DEMO', '出错了 / something is wrong')
     """
 
     def __init__(self, code: str, en: str, zh: str):
-        self.code, self.en, self.zh = code, en, zh
-        super().__init__(f"{en} / {zh}")
+        super().__init__(code, en, zh)
 
 
 class UnknownLabel(OpportunityError):
@@ -100,8 +102,11 @@ class InvalidValue(OpportunityError):
     """A number or table that cannot be used (negative amount, malformed matrix, …)."""
 
 
-class IllegalTransition(OpportunityError):
-    """A state change that the transition table or a guard does not allow. Nothing changed."""
+class IllegalTransition(OpportunityError, InvalidTransition):
+    """A state change that the transition table or a guard does not allow. Nothing changed.
+
+    Also a :class:`crmlab.errors.InvalidTransition` (like ``complaints.InvalidTransition``).
+    """
 
 
 class ConditionsNotMet(IllegalTransition):

@@ -42,9 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import CRMLabError, bilingual
 from .shortcuts import computes
 
 __all__ = [
+    "SatisfactionError",
     # part 1: the textbook
     "SATISFACTION_LEVELS", "satisfaction_ratio", "classify_satisfaction", "expectation_gap",
     "likert_scores", "composite_score", "to_0_100", "naive_0_100",
@@ -59,9 +61,16 @@ __all__ = [
 ]
 
 
-def _error(en: str, zh: str) -> ValueError:
-    """A ValueError whose message says what is wrong in English and in Chinese."""
-    return ValueError(f"{en} / {zh}")
+class SatisfactionError(CRMLabError):
+    """Bad input to the satisfaction functions (客户满意度): a :class:`crmlab.errors.CRMLabError`
+    (a ``ValueError``), message in Chinese then English."""
+
+    code = "SATISFACTION_ERROR"
+
+
+def _error(en: str, zh: str) -> SatisfactionError:
+    """A :class:`SatisfactionError` saying what is wrong in Chinese and in English."""
+    return SatisfactionError(en, zh)
 
 
 # ================================================================================================

@@ -45,9 +45,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from .shortcuts import computes
-from ._validate import is_blank as _blank, blank_mask as _blanks, bilingual_error as _err, require_columns as _need_columns, preview as _rows
+from .errors import CRMLabError, bilingual, parts
+from . import _validate
+from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
 
 __all__ = [
+    "ServiceError",
     "STAGES", "SERVICE_LEVELS", "service_stage", "classify_service",
     "stage_mismatches", "service_summary",
     "EVENT_KINDS", "AfterSalesArchive", "warranty_end", "three_guarantees_decision",
@@ -55,6 +58,21 @@ __all__ = [
     "SERVICE_STANDARD_ITEMS", "service_standard_score", "service_standard_table",
     "rice_run_out", "next_delivery", "rice_delivery_plan",
 ]
+
+
+class ServiceError(CRMLabError):
+    """Bad input to the after-sales service functions (售后服务):
+    a :class:`crmlab.errors.CRMLabError` (a ``ValueError``), message in Chinese then English."""
+
+    code = "SERVICE_ERROR"
+
+
+def _err(en: str, zh: str) -> ServiceError:
+    return ServiceError(en, zh)
+
+
+def _need_columns(frame, columns, what: str) -> None:
+    _validate.require_columns(frame, columns, what, ServiceError)
 
 
 def _day(value, what: str) -> pd.Timestamp:
@@ -521,8 +539,7 @@ class AfterSalesArchive:
     >>> a.add_sale("S1", "C9", "冰箱", "2024-01-01")
     Traceback (most recent call last):
     ...
-    ValueError: unknown customer 'C9'; add the customer first.
-    客户 'C9' 不存在，请先登记客户。
+    crmlab.service.ServiceError: 客户 'C9' 不存在，请先登记客户。 / unknown customer 'C9'; add the customer first.
     >>> a.to_frames()["sales"].shape[0]
     0
     >>> a.close()
@@ -963,7 +980,7 @@ def service_standard_table(audits: pd.DataFrame, weights: Mapping[str, float] | 
     门店A     83.33      50.0   83.33  72.22
     """
     if not isinstance(audits, pd.DataFrame):
-        raise TypeError("audits must be a DataFrame / audits 必须是 DataFrame")
+        raise TypeError(bilingual("audits must be a DataFrame", "audits 必须是 DataFrame"))
     lo, hi = scale
     if not hi > lo:
         raise _err(f"scale must be (lo, hi) with hi > lo, got {scale!r}.", f"量表必须满足上限大于下限，收到 {scale!r}。")
@@ -1103,10 +1120,11 @@ def rice_delivery_plan(households: pd.DataFrame, *, lead_days: int = 1, days_per
             rows.append({"kg_per_month": float(_num(r["household_size"]) * _num(r["kg_per_person_month"])),
                          "run_out": run_out, "deliver_on": deliver, "collect_on": collect})
         except ValueError as exc:
-            problems.append(f"row {label!r}: {str(exc).splitlines()[0]}")
+            problems.append((label, *parts(exc)))
     if problems:
-        raise _err(f"{len(problems)} household row(s) are malformed:\n  " + "\n  ".join(problems[:10]),
-                   f"有 {len(problems)} 户的数据有误（见上）。")
+        head = problems[:10]
+        raise _err(f"{len(problems)} household row(s) are malformed:\n  " + "\n  ".join(f"row {label!r}: {en}" for label, en, _ in head),
+                   f"有 {len(problems)} 户的数据有误：\n  " + "\n  ".join(f"第 {label!r} 行：{zh}" for label, _, zh in head))
     return pd.DataFrame(rows, index=households.index)
 
 

@@ -31,9 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from .errors import CRMLabError, bilingual
 from .shortcuts import computes
 
 __all__ = [
+    "CustomerValueError",
     "pareto_table", "top_share", "share_of_customers_for", "abc_classes", "ABC_SHARES",
     "value_loyalty_cell", "value_response_cell", "value_loyalty_matrix", "value_response_matrix",
     "VALUE_LOYALTY", "VALUE_RESPONSE",
@@ -81,7 +83,7 @@ def top_share(values, fraction: float) -> float:
     """
     v = _sorted_desc(values)
     if not 0 < fraction <= 1:
-        raise ValueError("fraction must be in (0, 1]")
+        raise _bad(f"fraction must be in (0, 1], got {fraction!r}", f"fraction 必须在 (0, 1] 之间，收到 {fraction!r}")
     k = max(1, math.ceil(round(fraction * len(v), 9)))
     return float(v[:k].sum() / v.sum())
 
@@ -166,9 +168,16 @@ def value_response_matrix(value: pd.Series, response: pd.Series, value_cut=None,
 _BIG = np.iinfo(np.int64).max
 
 
-def _bad(en: str, zh: str) -> ValueError:
-    """A bilingual ValueError: English first, then Chinese."""
-    return ValueError(f"{en} / {zh}")
+class CustomerValueError(CRMLabError):
+    """Bad input to the customer-value functions (客户价值): a :class:`crmlab.errors.CRMLabError`
+    (a ``ValueError``), message in Chinese then English."""
+
+    code = "VALUE_ERROR"
+
+
+def _bad(en: str, zh: str) -> CustomerValueError:
+    """A :class:`CustomerValueError` saying what is wrong in Chinese and in English."""
+    return CustomerValueError(en, zh)
 
 
 def _check_lang(lang: str) -> str:
@@ -1241,7 +1250,8 @@ def _maximise(negloglik, n_params):
         fit = minimize(negloglik, fit.x if np.isfinite(fit.fun) else start, method="Nelder-Mead",
                        options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20000, "maxfev": 40000})
     if not fit.success:
-        warnings.warn("the maximum-likelihood fit did not converge / 极大似然估计未收敛", RuntimeWarning, stacklevel=3)
+        warnings.warn(bilingual("the maximum-likelihood fit did not converge", "极大似然估计未收敛"),
+                      RuntimeWarning, stacklevel=3)
     return np.exp(fit.x), -float(fit.fun), bool(fit.success)
 
 

@@ -17,7 +17,7 @@ Textbook task 6 建立客户关系 §6.1 (the first step in building a relations
   :func:`audit_visits`), with the 赵主任 case of task 6 拓展学习 (:data:`ZHAO_CASE`).
 
 Nothing here reads the wall clock or changes the caller's data; bad input raises
-:class:`VisitError` (a ``ValueError``) with an English and a Chinese message.
+:class:`VisitError` (a ``ValueError``) with a ``"中文 / English"`` message.
 
 Example
 -------
@@ -51,10 +51,11 @@ __all__ = [
 
 
 class VisitError(ArchiveError):
-    """Bad input to a visit function (a :class:`crmlab.archive.ArchiveError`, so a ValueError).
+    """Bad input to a visit function (a :class:`crmlab.archive.ArchiveError`,
+    so a :class:`crmlab.errors.CRMLabError` and a ValueError).
 
     >>> str(VisitError("DEMO", "bad stage", "阶段无效"))
-    'bad stage / 阶段无效'
+    '阶段无效 / bad stage'
     """
 
 

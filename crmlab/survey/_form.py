@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import pandas as pd
 
-from ._errors import fail
+from ._errors import bilingual, fail
 from ._likert import MULTI_SEP, _split_multi
 
 __all__ = ["SurveyForm"]
@@ -211,16 +211,18 @@ class SurveyForm:
             e.value = (f"<span style='{_ERROR_STYLE}'>⚠ {html.escape(errors[code])}</span>"
                        if code in errors else "")
         if errors:
-            self.message.value = (f"<b style='{_ERROR_STYLE}'>✗ {len(errors)} answer(s) need fixing; nothing was "
-                                  f"saved / 有 {len(errors)} 道题需要修改，本份答卷未保存</b>")
+            text = bilingual(f"{len(errors)} answer(s) need fixing; nothing was saved",
+                             f"有 {len(errors)} 道题需要修改，本份答卷未保存")
+            self.message.value = f"<b style='{_ERROR_STYLE}'>✗ {html.escape(text)}</b>"
             return
         row = {"response_id": self._next_id(), "submitted_at": self.clock(), **record}
         self._rows.append(row)
         new = pd.DataFrame(self._rows, columns=list(dict.fromkeys([*self._base.columns, *row])))
         self.responses = pd.concat([self._base, new], ignore_index=True) if len(self._base) else new
         self.reset()
-        self.message.value = (f"<span style='{_OK_STYLE}'>✓ Saved {row['response_id']} ({len(self.responses)} in "
-                              f"total) / 已保存答卷 {row['response_id']}（共 {len(self.responses)} 份）</span>")
+        text = bilingual(f"Saved {row['response_id']} ({len(self.responses)} in total)",
+                         f"已保存答卷 {row['response_id']}（共 {len(self.responses)} 份）")
+        self.message.value = f"<span style='{_OK_STYLE}'>✓ {html.escape(text)}</span>"
         for callback in self.on_submit:
             callback(row)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._errors import fail
+from ._errors import bilingual, fail
 from ._likert import LIKERT_5, LIKERT_7, _is_missing, _norm, code_likert
 from ..shortcuts import computes
 
@@ -252,7 +252,7 @@ def clean_responses(responses: pd.DataFrame, items: Sequence[str] | None = None,
     report = pd.DataFrame(rows, columns=["id", "reason", "reason_zh", "detail", "reasons"])
     kept, dropped = responses[~bad].copy(), responses[bad].copy()
     if len(kept) + len(dropped) != n or len(report) != len(dropped):  # pragma: no cover - invariant
-        raise RuntimeError("cleaning lost rows; please report this bug / 清洗丢失了数据行，请报告此错误")
+        raise RuntimeError(bilingual("cleaning lost rows; please report this bug", "清洗丢失了数据行，请报告此错误"))
     return CleaningResult(kept, dropped, report, n)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ._errors import fail
+from ._errors import bilingual, fail
 
 __all__ = ["SURVEY_STEPS", "STAGES", "SURVEY_TYPES", "PROPOSAL_SECTIONS", "BUDGET_ITEMS", "OUTSOURCE_CONDITIONS",
            "SURVEY_METHODS", "PLAN_TRANSITIONS", "survey_steps", "survey_methods", "suggest_methods",
@@ -211,8 +211,8 @@ class SurveyPlan:
     >>> try:
     ...     plan.mark_done("collect")
     ... except ValueError as err:
-    ...     print(str(err)[:60])
-    cannot do 'collect' (fieldwork) before finishing the topic s
+    ...     print(err.zh)
+    必须先完成「确定调查主题」阶段（尚缺：information_needed），才能进行 'collect'
     """
     topic: str
     objectives: Sequence[str] = ()
@@ -286,30 +286,31 @@ class SurveyPlan:
         """What the plan still lacks (bilingual messages; empty = complete)."""
         out = []
         if not str(self.topic).strip():
-            out.append("no topic / 缺少调查主题")
+            out.append(bilingual("no topic", "缺少调查主题"))
         if not self.objectives:
-            out.append("no specific objectives / 缺少具体调查目标")
+            out.append(bilingual("no specific objectives", "缺少具体调查目标"))
         if not self.info_needed:
-            out.append("information needed not listed / 未列出需要的信息")
+            out.append(bilingual("information needed not listed", "未列出需要的信息"))
         if self.survey_type not in SURVEY_TYPES:
-            out.append(f"survey type {self.survey_type!r} is not exploratory, descriptive or causal "
-                       "/ 调查类型应为探索性、描述性或因果性")
+            out.append(bilingual(f"survey type {self.survey_type!r} is not exploratory, descriptive or causal",
+                                 "调查类型应为探索性、描述性或因果性"))
         unknown = [m for m in self.methods if m not in SURVEY_METHODS]
         if unknown:
-            out.append(f"unknown methods {unknown} / 未知调查方法 {unknown}")
+            out.append(bilingual(f"unknown methods {unknown}", f"未知调查方法 {unknown}"))
         if not 2 <= len(self.methods) <= 3:
-            out.append(f"use 2–3 methods in the field (task 3), got {len(self.methods)} / 实地调查应使用 2～3 种方法")
+            out.append(bilingual(f"use 2–3 methods in the field (task 3), got {len(self.methods)}",
+                                 "实地调查应使用 2～3 种方法"))
         if self.survey_type == "causal" and "experiment" not in self.methods:
-            out.append("a causal survey needs an experiment / 因果性调查需要实验调查法")
+            out.append(bilingual("a causal survey needs an experiment", "因果性调查需要实验调查法"))
         if not self.sample or "method" not in self.sample:
-            out.append("no sample plan (method, n) / 缺少样本计划")
+            out.append(bilingual("no sample plan (method, n)", "缺少样本计划"))
         if self.team not in ("in_house", "agency", "joint"):
-            out.append("team must be in_house, agency or joint / 调查队伍应为企业自组、专业机构或联合")
+            out.append(bilingual("team must be in_house, agency or joint", "调查队伍应为企业自组、专业机构或联合"))
         missing = [b for b in BUDGET_ITEMS if b not in self.budget]
         if missing:
-            out.append(f"budget lacks {missing} / 预算缺少 {missing}")
+            out.append(bilingual(f"budget lacks {missing}", f"预算缺少 {missing}"))
         if any(float(v) < 0 for v in self.budget.values()):
-            out.append("negative budget item / 预算项目为负")
+            out.append(bilingual("negative budget item", "预算项目为负"))
         return out
 
     def budget_total(self) -> float:

@@ -295,7 +295,7 @@ class Question:
         >>> Question("A1", "您的性别", options=["男", "女"]).check("B")
         ('女', None)
         >>> Question("A1", "您的性别", options=["男", "女"]).check("其他")[1]
-        "'其他' is not an option of A1 (choose from 男, 女) / '其他' 不是 A1 的选项（可选：男, 女）"
+        "'其他' 不是 A1 的选项（可选：男, 女） / '其他' is not an option of A1 (choose from 男, 女)"
         """
         labels = ", ".join(o.label for o in self.options)
         if self.qtype == "matrix":
@@ -395,7 +395,7 @@ class Section:
 
 @dataclass(frozen=True)
 class DesignIssue:
-    """One finding of :meth:`Questionnaire.validate`: rule, severity, where, message (EN / 中文)."""
+    """One finding of :meth:`Questionnaire.validate`: rule, severity, where, message (中文 / EN)."""
     rule: str
     severity: str  # "error", "warning" or "info"
     where: str
@@ -403,7 +403,7 @@ class DesignIssue:
     zh: str
 
     def __str__(self) -> str:
-        return f"[{self.severity}] {self.where}: {self.en} / {self.zh}"
+        return f"[{self.severity}] {self.where}: {bilingual(self.en, self.zh)}"
 
 
 # -- wording rules (crmlab defaults: standard questionnaire-design practice) -------------------
@@ -591,7 +591,7 @@ class Questionnaire:
         >>> q.check_answers({"A1": "A"})
         ({'A1': '男'}, {})
         >>> q.check_answers({})[1]
-        {'A1': 'required question not answered / 必答题未作答'}
+        {'A1': '必答题未作答 / required question not answered'}
         """
         answers = dict(answers)
         clean: dict[str, object] = {}

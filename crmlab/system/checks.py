@@ -46,7 +46,7 @@ import math
 import pandas as pd
 
 from crmlab import check
-from crmlab.opportunity import OpportunityError
+from crmlab.errors import CRMLabError
 
 from . import lifecycle as lc
 from .errors import CRMError
@@ -525,7 +525,7 @@ def expect_stages(crm, opp, stages, *, closed: bool | None = None, label: str | 
     try:
         meth = crm.method(int(d["method_id"]))
         want = [meth.code(s) for s in stages]
-    except OpportunityError as err:
+    except CRMLabError as err:          # a NotFound of the engine or an UnknownLabel of the method
         check.fail(label, "销售方法中的阶段名称 (stage names of the method)", str(err), hint)
     tab = crm.stages(opp)
     got = tab["stage"].tolist()

@@ -1,11 +1,12 @@
-"""Errors of the simulated CRM: a short ``code`` plus an English and a Chinese message.
+"""Errors of the simulated CRM: a short ``code`` plus a Chinese and an English message.
 
-They extend :mod:`crmlab.opportunity`'s errors, so one ``except`` catches both (one domain model):
+They belong to crmlab's one error family (:mod:`crmlab.errors`), so ``except CRMLabError`` catches
+them together with :mod:`crmlab.opportunity`'s errors (one domain model):
 
-* :class:`CRMError` (a :class:`crmlab.opportunity.OpportunityError`, itself a ``ValueError``);
+* :class:`CRMError` (a :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``);
 * :class:`PermissionDenied` — the acting user's role or ownership does not allow the action;
 * :class:`IllegalTransition` — the declared lifecycle does not allow the action from this status
-  (also a :class:`crmlab.opportunity.IllegalTransition`);
+  (also a :class:`crmlab.opportunity.IllegalTransition` and a :class:`crmlab.errors.InvalidTransition`);
 * :class:`GuardFailed` — a rule of the textbook (R1–R35) or of crmlab is not met;
 * :class:`ReadOnly` — the field or document may not be edited (audited documents, registered
   product archives, the computed customer value);
@@ -28,11 +29,12 @@ Example
 >>> isinstance(err, opportunity.IllegalTransition), isinstance(err, ValueError), err.code
 (True, True, 'ILLEGAL_TRANSITION')
 >>> str(GuardFailed("WIN_DATE_REQUIRED", "set the win/loss date first", "请先填写输赢日期"))
-'set the win/loss date first / 请先填写输赢日期'
+'请先填写输赢日期 / set the win/loss date first'
 """
 from __future__ import annotations
 
 from crmlab import opportunity as _op
+from crmlab.errors import CRMLabError
 
 __all__ = ["CRMError", "PermissionDenied", "IllegalTransition", "GuardFailed", "ReadOnly", "NotFound",
            "StaleRecord", "InvalidValue", "Conflict", "ConditionsNotMet"]
@@ -40,8 +42,13 @@ __all__ = ["CRMError", "PermissionDenied", "IllegalTransition", "GuardFailed", "
 ConditionsNotMet = _op.ConditionsNotMet
 
 
-class CRMError(_op.OpportunityError):
-    """Base error of :mod:`crmlab.system`: ``code``, ``en``, ``zh``."""
+class CRMError(CRMLabError):
+    """Base error of :mod:`crmlab.system`: ``code``, ``en``, ``zh`` (a :class:`crmlab.errors.CRMLabError`).
+
+    ``CRMError(code, en, zh)``; ``str(err)`` is ``"中文 / English"``.
+    """
+
+    code = "CRM_ERROR"
 
 
 class PermissionDenied(CRMError):

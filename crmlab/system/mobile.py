@@ -66,6 +66,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlab.errors import bilingual
+
 from . import lifecycle as lc
 from . import permissions as perm
 
@@ -759,7 +761,7 @@ def wait_ready(url: str, timeout: float = 60, proc: subprocess.Popen | None = No
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"voila exited with code {proc.returncode} / Voila 已退出")
+            raise RuntimeError(bilingual(f"voila exited with code {proc.returncode}", "Voila 已退出"))
         try:
             # a static file of the page's theme: asking for it starts no kernel
             probe = urllib.request.Request(url.rstrip("/") + _PROBE, method="HEAD")
@@ -769,7 +771,7 @@ def wait_ready(url: str, timeout: float = 60, proc: subprocess.Popen | None = No
             return
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
-    raise TimeoutError(f"voila did not answer at {url} within {timeout:g} s / Voila 未在 {timeout:g} 秒内启动")
+    raise TimeoutError(bilingual(f"voila did not answer at {url} within {timeout:g} s", f"Voila 未在 {timeout:g} 秒内启动"))
 
 
 def _interrupt(signum, frame):

@@ -135,7 +135,7 @@ def until(crm, step: str = "won", *, customer: str = CUSTOMER, contact: str = CO
     >>> until(crm, "invoice")
     Traceback (most recent call last):
     ...
-    crmlab.system.errors.GuardFailed: unknown scenario step 'invoice'; use one of ['lead', ...] / 未知的场景步骤 'invoice'
+    crmlab.system.errors.GuardFailed: 未知的场景步骤 'invoice' / unknown scenario step 'invoice'; use one of ['lead', ...]
     """
     if step not in _ORDER:
         raise GuardFailed("UNKNOWN_STEP", f"unknown scenario step {step!r}; use one of {_ORDER}",

@@ -41,7 +41,8 @@ class _NotebookChecks:
 
     @pytest.mark.slow
     def test_solution_earns_full_marks_without_warnings(self):
-        assert integrity.check_solution(self.path) == []
+        # one run of the solution serves this test and the wrong answers' (they fork from it)
+        assert _judged(self.path)[0] == []
 
     @pytest.mark.slow
     def test_unsolved_stub_fails_every_graded_cell_with_an_assertion(self):
@@ -50,13 +51,12 @@ class _NotebookChecks:
     @pytest.mark.slow
     def test_declared_wrong_answer_is_caught(self, mutant):
         # all wrong answers of a notebook are judged in one run of it (a fork per answer), on first use
-        assert _judged(self.path)[mutant] == []
+        assert _judged(self.path)[1][mutant] == []
 
 
 @functools.cache
-def _judged(path: Path) -> dict:
-    mutants = labtools.load_mutants(path)
-    return dict(zip(mutants, integrity.check_mutants(path, mutants)))
+def _judged(path: Path) -> tuple[list[str], dict]:
+    return integrity.check_answers(path)
 
 
 def pytest_generate_tests(metafunc):
@@ -187,3 +187,14 @@ def test_runner_reports_a_crashing_answer_without_stopping(tmp_path):
     first, second = mutantrun.run(path, [crash, wrong])
     assert "error" in first
     assert second == {"lost": "t"}
+
+
+def test_solution_run_finds_warnings_stderr_and_lost_points(tmp_path):
+    path = _toy(tmp_path, "check.equal(answer, 43, 'answer')",
+                answer_prelude="import sys, warnings\nwarnings.warn('old API', DeprecationWarning)\n")
+    solution, mutants = integrity.check_answers(path)
+    assert mutants == {}
+    assert any("raised DeprecationWarning: old API" in p for p in solution), solution
+    assert any("loses points on t" in p for p in solution), solution
+    path = _toy(tmp_path, "check.equal(answer, 42, 'answer')", answer_prelude="import sys\nprint('x', file=sys.stderr)\n")
+    assert integrity.check_answers(path)[0] == ["cell 1 wrote to stderr (nbgrader scores 0): x"]

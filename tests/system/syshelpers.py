@@ -3,6 +3,8 @@ import datetime as dt
 
 import pytest
 
+from helpers import bilingual
+
 
 def table_counts(crm) -> dict:
     """Rows per table: a fingerprint showing that a refused action changed nothing."""
@@ -80,6 +82,6 @@ def refused(crm, exc, fn, *args, code=None, **kw):
         fn(*args, **kw)
     if code is not None:
         assert info.value.code == code, info.value.code
-    assert " / " in str(info.value)                          # English / Chinese
+    bilingual(info)                                          # 中文 / English
     assert fingerprint(crm) == before
     return info.value

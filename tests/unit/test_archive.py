@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import re
 
 import numpy as np
 import pandas as pd
@@ -25,14 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmlab import archive, datasets, value
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(err) -> bool:
-    text = str(err)
-    return bool(CJK.search(text)) and bool(re.search(r"[A-Za-z]{3}", text))
+from crmlab import archive, datasets, errors, value
+from helpers import bilingual
 
 
 @pytest.fixture(scope="module")
@@ -392,7 +385,7 @@ def test_consolidate_audit_lists_every_value_not_kept(messy):
             kept = float(entry["kept_value"])
             dropped = {float(x.split(": ")[1]) for x in entry["not_kept"].split("; ")}
             assert set(vals) == dropped | {kept}
-            assert entry["action"] == "conflict" and bilingual(entry["reason_en"] + entry["reason_zh"])
+            assert entry["action"] == "conflict" and bilingual(errors.bilingual(entry["reason_en"], entry["reason_zh"]))
             assert row["credit_limit"] == kept
     # the record date keeps the latest
     for _, row in multi.head(30).iterrows():

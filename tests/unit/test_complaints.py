@@ -14,13 +14,7 @@ from crmlab.complaints import (CANONICAL_EDGES, STATES, TRANSITIONS, ComplaintRe
                                ctrip_case, customers_lost, hours_to_close, pareto_of_causes,
                                records_from_frame, replay, route, route_complaints, sla_share,
                                transition_table, typology, uncovered_minutes)
-
-
-def bilingual(exc: pytest.ExceptionInfo) -> str:
-    msg = str(exc.value)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in msg), msg
-    assert any("a" <= ch.lower() <= "z" for ch in msg), msg
-    return msg
+from helpers import bilingual
 
 
 @pytest.fixture(scope="module")

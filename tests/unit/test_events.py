@@ -15,13 +15,9 @@ import pandas as pd
 import pytest
 
 from crmlab import datasets, events
+from helpers import bilingual
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(err) -> bool:
-    text = str(err)
-    return bool(CJK.search(text)) and bool(re.search(r"[A-Za-z]{3}", text))
 
 
 # ------------------------------------------------------------------------- experience marketing

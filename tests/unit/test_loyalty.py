@@ -14,14 +14,7 @@ from crmlab.loyalty import (LOYALTY_TYPES, LoyaltyProgram, TescoRules, classify_
                             donation_program, loyalty_index, loyalty_indicators, loyalty_types,
                             price_elasticity, satisfaction_loyalty_table, satisfied_not_loyal,
                             satisfied_share_of_defectors, switching_cost, tesco_rewards)
-
-
-def bilingual(exc: pytest.ExceptionInfo) -> str:
-    """The message must carry English and Chinese text."""
-    msg = str(exc.value)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in msg), msg
-    assert any("a" <= ch.lower() <= "z" for ch in msg), msg
-    return msg
+from helpers import bilingual
 
 
 

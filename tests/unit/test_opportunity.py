@@ -17,7 +17,6 @@ squares) approximation written here, not numpy's eig used by crmlab.
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pandas as pd
@@ -27,13 +26,7 @@ from hypothesis import strategies as st
 
 from crmlab import datasets
 from crmlab import opportunity as op
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(err) -> bool:
-    text = str(err)
-    return bool(CJK.search(text)) and bool(re.search(r"[A-Za-z]{3}", text))
+from helpers import bilingual
 
 
 # ------------------------------------------------------------------ reference computations

@@ -23,7 +23,6 @@ References used below
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import sys
 import warnings
@@ -37,16 +36,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from crmlab import satisfaction as S  # noqa: E402
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(excinfo) -> str:
-    """The error message, after checking it has English and Chinese in it."""
-    message = str(excinfo.value)
-    assert CJK.search(message), f"no Chinese in: {message}"
-    assert re.search(r"[A-Za-z]{3}", message), f"no English in: {message}"
-    return message
+from helpers import bilingual  # noqa: E402
 
 
 # ================================================================================================

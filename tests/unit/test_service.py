@@ -14,13 +14,7 @@ from crmlab.service import (SERVICE_STANDARD_ITEMS, AfterSalesArchive, birthday_
                             followup_schedule, next_delivery, rice_delivery_plan, rice_run_out, service_stage,
                             service_standard_score, service_standard_table, service_summary, stage_mismatches,
                             three_guarantees_decision, warranty_end)
-
-
-def bilingual(exc: pytest.ExceptionInfo) -> str:
-    msg = str(exc.value)
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in msg), msg
-    assert any("a" <= ch.lower() <= "z" for ch in msg), msg
-    return msg
+from helpers import bilingual
 
 
 

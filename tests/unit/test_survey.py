@@ -29,13 +29,9 @@ import pytest
 from crmlab import datasets, survey
 from crmlab.survey import (LIKERT_5, LIKERT_7, Question, Questionnaire, Section, SurveyError, SurveyPlan,
                            code_likert)
+from helpers import bilingual
 
 SURVEY_DIR = Path(survey.__file__).parent
-
-
-def bilingual(err) -> bool:
-    text = str(err.value if hasattr(err, "value") else err)
-    return bool(re.search(r"[A-Za-z]{3}", text)) and bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
 # -- shared fixtures ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ References used as oracles:
 """
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -27,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmlab import value
+from helpers import bilingual
 
 try:
     import lifetimes.utils as lifetimes_utils
@@ -34,13 +34,6 @@ except ImportError:  # the reference implementation is in crmlab's dev extra
     lifetimes_utils = None
 requires_lifetimes = pytest.mark.skipif(lifetimes_utils is None,
                                         reason="lifetimes (test reference, dev extra) is not installed")
-BILINGUAL = re.compile(r"[A-Za-z].*[\u4e00-\u9fff]", re.S)  # English first, then Chinese
-
-
-def assert_bilingual(excinfo):
-    assert BILINGUAL.search(str(excinfo.value)), str(excinfo.value)
-
-
 # ------------------------------------------------------------------------------------------
 # Textbook CLV = s / t × T (task 4 §4.1.3)
 # ------------------------------------------------------------------------------------------
@@ -59,7 +52,7 @@ def test_clv_simple_digest_example():
 def test_clv_simple_bad_input(s, t, T):
     with pytest.raises(ValueError) as excinfo:
         value.clv_simple(s, t, T)
-    assert_bilingual(excinfo)
+    bilingual(excinfo)
 
 
 def _digest_tx():
@@ -100,7 +93,7 @@ def test_clv_from_transactions_bad_input():
     with pytest.raises(ValueError) as e4:
         value.clv_from_transactions(tx, T=-1)
     for e in (e1, e2, e3, e4):
-        assert_bilingual(e)
+        bilingual(e)
 
 
 # ------------------------------------------------------------------------------------------
@@ -125,8 +118,8 @@ def test_value_type_series_and_errors():
         value.value_type("alien")
     with pytest.raises(ValueError) as e2:
         value.value_type("个人", lang="fr")
-    assert_bilingual(e1)
-    assert_bilingual(e2)
+    bilingual(e1)
+    bilingual(e2)
 
 
 def test_identification_steps_order():
@@ -155,7 +148,7 @@ def test_prospect_temperature_digest_boundaries():
     assert value.prospect_temperature("2024-09-02", today, calendar=True) == "cold"
     with pytest.raises(ValueError) as e:
         value.prospect_temperature("not a date", today)
-    assert_bilingual(e)
+    bilingual(e)
 
 
 def test_prospect_importance_and_purchase_type():
@@ -181,7 +174,7 @@ def test_conversion_funnel():
     assert f.loc["bought", "overall_rate"] == pytest.approx(0.006)
     with pytest.raises(ValueError) as e:
         value.conversion_funnel({"a": 10, "b": 20})
-    assert_bilingual(e)
+    bilingual(e)
     with pytest.raises(ValueError):
         value.conversion_funnel({"a": 10, "b": -1})
     counts = value.funnel_counts(pd.Series(["潜在客户", "new", "新客户", "repeat", "忠诚客户", "potential"]))
@@ -221,7 +214,7 @@ def test_weighted_score_bad_input():
     with pytest.raises(ValueError) as e4:
         value.weighted_score(s, {"a": 0.5, "b": 0.5}, veto={"c": 3})
     for e in (e1, e2, e3, e4):
-        assert_bilingual(e)
+        bilingual(e)
 
 
 def test_general_scorecard_and_quality_traits():
@@ -400,7 +393,7 @@ def test_rfm_summary_bad_input():
     for case in cases:
         with pytest.raises(ValueError) as e:
             case()
-        assert_bilingual(e)
+        bilingual(e)
 
 
 # ------------------------------------------------------------------------------------------
@@ -418,7 +411,7 @@ def test_load_cdnow_shapes():
     assert m.shape == (69659, 4) and m["customer_id"].nunique() == 23570
     with pytest.raises(ValueError) as e:
         value.load_cdnow("weekly")
-    assert_bilingual(e)
+    bilingual(e)
 
 
 def test_load_cdnow_does_not_import_lifetimes():
@@ -570,7 +563,7 @@ def test_clv_discounted_matches_lifetimes(bgnbd, gamma_gamma, lt_fits, cdnow):
     assert (undiscounted >= ours).all()
     with pytest.raises(ValueError) as e:
         value.clv_discounted(bgnbd, gamma_gamma, *args, freq="Y")
-    assert_bilingual(e)
+    bilingual(e)
 
 
 def test_fit_bad_input(cdnow):
@@ -590,4 +583,4 @@ def test_fit_bad_input(cdnow):
     for case in cases:
         with pytest.raises(ValueError) as e:
             case()
-        assert_bilingual(e)
+        bilingual(e)

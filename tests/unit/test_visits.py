@@ -10,20 +10,13 @@ listening. Our digest's example D7: 45 min → 22.5 / 7.5 / 15; a 08:30–17:30 
 """
 from __future__ import annotations
 
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from crmlab import archive, datasets, visits
-
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def bilingual(err) -> bool:
-    text = str(err)
-    return bool(CJK.search(text)) and bool(re.search(r"[A-Za-z]{3}", text))
+from helpers import bilingual
 
 
 # ------------------------------------------------------------------------- vocabulary and numbers

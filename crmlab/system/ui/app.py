@@ -5,6 +5,7 @@ import html
 
 import ipywidgets as w
 
+from ...errors import bilingual
 from .. import permissions as perm
 from .spec import FORMS, MENU, FormSpec, _label
 from .widgets import FormView, ListView, ReportView, _t, frame_html, message
@@ -24,7 +25,7 @@ class App:
 
     def __init__(self, crm, user, lang: str = "zh"):
         if lang not in ("zh", "en"):
-            raise ValueError(f"lang is 'zh' or 'en', got {lang!r} / 语言只能是 'zh' 或 'en'")
+            raise ValueError(bilingual(f"lang is 'zh' or 'en', got {lang!r}", "语言只能是 'zh' 或 'en'"))
         self.crm, self.lang, self._quiet = crm, lang, False
         self.desk = crm.login(user)
         self.forms: dict[str, FormView] = {}
@@ -98,7 +99,7 @@ class App:
             self.main.children = [self.reports.box]
             return self.reports
         if target not in FORMS:
-            raise KeyError(f"no form {target!r}; use one of {list(FORMS)} / 没有表单 {target!r}")
+            raise KeyError(bilingual(f"no form {target!r}; use one of {list(FORMS)}", f"没有表单 {target!r}"))
         form = self.form_for(target)
         self.current = target
         self.list.show(FORMS[target])
@@ -197,7 +198,7 @@ class App:
     def set_lang(self, lang: str):
         """Switch every label to ``"zh"`` (中文, the textbook's) or ``"en"``."""
         if lang not in ("zh", "en"):
-            raise ValueError(f"lang is 'zh' or 'en', got {lang!r} / 语言只能是 'zh' 或 'en'")
+            raise ValueError(bilingual(f"lang is 'zh' or 'en', got {lang!r}", "语言只能是 'zh' 或 'en'"))
         self.lang = lang
         if self.language.value != lang:
             self.language.value = lang

@@ -24,6 +24,8 @@ import re
 import ipywidgets as w
 import pandas as pd
 
+from crmlab.errors import bilingual
+
 from .. import errors as _errors
 from .. import lifecycle as lc
 from .. import permissions as perm
@@ -74,7 +76,7 @@ def message(err: Exception, lang: str = "zh") -> str:
     if zh is None or en is None:
         text = str(err)
     else:
-        text = f"{zh} / {en}" if lang == "zh" else f"{en} / {zh}"
+        text = bilingual(en, zh) if lang == "zh" else f"{en} / {zh}"   # the English page: English first
     return f"[{code}] {text}"
 
 
