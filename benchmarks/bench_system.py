@@ -3,17 +3,13 @@
 1. Full flows — lead → conversion → evaluation → five stages → won opportunity → quote audit →
    contract (payment plan, audit) → product archive → service request → dispatch → accept →
    handle (:func:`crmlab.system.demo.full_flow`, 32 actions by six users, each checked, logged
-   and all-or-nothing, 44 audit-log rows), three ways:
+   and all-or-nothing, 44 audit-log rows), two ways:
 
    * ``single`` — every action its own transaction (how a notebook or the UI runs them);
-   * ``batch`` — :meth:`CRM.batch` blocks: one transaction, a savepoint per action;
-   * ``bulk`` — :meth:`CRM.bulk` blocks of ``--block`` flows: the same actions and guards, rows
-     kept in memory and written with one multi-row INSERT/UPDATE per table (PostgreSQL: COPY).
+   * ``batch`` — :meth:`CRM.batch` blocks: one transaction, a savepoint per action.
 
    Wall time and the CPU time of this process (the machine is shared: wall time depends on the
    load; the CPU time is the engine's own cost — on PostgreSQL the server's work is not in it).
-   The bulk database is checked to hold exactly what the batch run would write in a test
-   (``tests/system/test_engine_bulk.py``), not here.
 2. Reports over ``--opps`` opportunities (bulk-inserted with SQLAlchemy Core): the sales funnel
    and the win rate (overall, by department, by salesperson), best of 3, against the pandas way a
    user would otherwise take (``read_sql`` of the opportunities, then ``groupby``).
@@ -21,8 +17,6 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_system.py                    # a few minutes
-    .venv/bin/python benchmarks/bench_system.py --flows 10000      # the issue-8 target (bulk)
-    .venv/bin/python benchmarks/bench_system.py --flows 10000 --only bulk --opps 0
 
 Without ``--pg`` the PostgreSQL rows use ``$CRMLAB_TEST_PG_URL`` (``.ci/services`` sets it) or are
 skipped. Prints a Markdown table.
@@ -160,11 +154,10 @@ def bench_reports(url: str, n: int) -> list[tuple[str, float, float]]:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--flows", type=int, default=2_000, help="flows run with CRM.bulk()")
     ap.add_argument("--batch-flows", type=int, default=200, help="flows run with CRM.batch()")
     ap.add_argument("--single-flows", type=int, default=40, help="flows run one transaction per action")
-    ap.add_argument("--block", type=int, default=1_000, help="flows per batch()/bulk() block")
-    ap.add_argument("--only", choices=["single", "batch", "bulk"], help="run one flow mode only")
+    ap.add_argument("--block", type=int, default=1_000, help="flows per batch() block")
+    ap.add_argument("--only", choices=["single", "batch"], help="run one flow mode only")
     ap.add_argument("--opps", type=int, default=100_000, help="opportunities for the reports (0: skip)")
     ap.add_argument("--pg", default=os.environ.get("CRMLAB_TEST_PG_URL"))
     args = ap.parse_args()
@@ -174,8 +167,7 @@ def main():
     if args.pg:
         backends.append(("PostgreSQL", lambda tag: _fresh_pg(args.pg)))
     modes = [("single", args.single_flows, "one transaction per action"),
-             ("batch", args.batch_flows, "CRM.batch(): savepoint per action"),
-             ("bulk", args.flows, f"CRM.bulk(): executemany, blocks of {args.block:,}")]
+             ("batch", args.batch_flows, "CRM.batch(): savepoint per action")]
     modes = [x for x in modes if (args.only is None or x[0] == args.only) and x[1] > 0]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"## crmlab.system — full flows, reports over {args.opps:,} opportunities (load average {load:.1f})\n")

@@ -28,8 +28,7 @@ Shared by every client (notebooks, the UI, the mobile page, the classroom server
   ``(type, "read")`` rows of the permission table allow (own / department / all);
 * **mobile** — :meth:`Desk.my_schedule` (activities and tasks planned on a day) and
   :meth:`Desk.check_in` (签到 with place and coordinates);
-* **many actions at once** — :meth:`CRM.batch` (one transaction, a savepoint per action) and
-  :meth:`CRM.bulk` (the same actions and guards, rows written with multi-row INSERTs).
+* **many actions at once** — :meth:`CRM.batch` (one transaction, a savepoint per action).
 
 Example
 -------
@@ -53,7 +52,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-import gc
 import operator
 import os
 from itertools import compress
@@ -172,14 +170,13 @@ class _ActionState:
     """Book-keeping of the action being run (one per action, in a context variable).
 
     ``created``: ids of the objects the action created; ``bumped``: ids of the versioned objects
-    whose ``version`` it already raised; ``store``: the bulk store when run by :meth:`CRM.bulk`.
+    whose ``version`` it already raised.
     """
-    __slots__ = ("created", "bumped", "store")
+    __slots__ = ("created", "bumped")
 
-    def __init__(self, store=None):
+    def __init__(self):
         self.created: set[int] = set()
         self.bumped: set[int] = set()
-        self.store = store
 
 
 _ACTION: contextvars.ContextVar[_ActionState | None] = contextvars.ContextVar("crmlab_system_action", default=None)
@@ -188,11 +185,7 @@ _VERSIONED = (m.Document, m.Customer)
 
 def _is_new(st: _ActionState, target) -> bool:
     """Whether ``target`` was created by the running action (its version stays 1)."""
-    if id(target) in st.created:
-        return True
-    if st.store is not None:
-        return id(target) not in st.store.known
-    return target._sa_instance_state.key is None
+    return id(target) in st.created or target._sa_instance_state.key is None
 
 
 def _bump(target) -> bool:
@@ -202,11 +195,7 @@ def _bump(target) -> bool:
     if st is None or id(target) in st.bumped or _is_new(st, target):
         return False
     st.bumped.add(id(target))
-    v = (target.version or 0) + 1
-    if st.store is not None:             # the bulk store reads rows from __dict__: no attribute events needed
-        target.__dict__["version"] = v
-    else:
-        target.version = v
+    target.version = (target.version or 0) + 1
     return True
 
 
@@ -291,8 +280,7 @@ class _Ctx:
         return self.crm._user(login, self.s)
 
     def rows(self, model, *, order: str | None = None, desc: bool = False, **equals) -> list:
-        """Rows of ``model`` whose columns equal ``equals``, ordered by ``order`` (the bulk store
-        answers the same question from memory)."""
+        """Rows of ``model`` whose columns equal ``equals``, ordered by ``order``."""
         q = select(model).where(*(getattr(model, k) == v for k, v in equals.items()))
         if order is not None:
             col = getattr(model, order)
@@ -365,29 +353,19 @@ class _Ctx:
         IMMEDIATE), and a missing counter row is created with INSERT … ON CONFLICT DO NOTHING, so
         two connections numbering documents at once never take the same number."""
         s = self.s
-        if not isinstance(s, Session):              # the bulk store: the block holds the database
-            c = s.get(m.Counter, doc_type)
-            if c is None:
-                c = _new(m.Counter, doc_type=doc_type, last=0)
-                s.add(c)
-        else:
-            lock = self.crm._row_locks or None
-            c = s.get(m.Counter, doc_type, with_for_update=lock)
-            if c is None:
-                dialect = s.get_bind().dialect.name
-                if dialect == "postgresql":
-                    from sqlalchemy.dialects.postgresql import insert as dialect_insert
-                else:
-                    from sqlalchemy.dialects.sqlite import insert as dialect_insert
-                s.execute(dialect_insert(m.Counter).values(doc_type=doc_type, last=0)
-                          .on_conflict_do_nothing(index_elements=["doc_type"]))
-                c = s.get(m.Counter, doc_type, with_for_update=lock, populate_existing=True)
-        n = c.last + 1
-        if s is self.crm._bulk:
-            c.__dict__["last"] = n
-        else:
-            c.last = n
-        return f"{lc.DOC_TYPES[doc_type].prefix}{n:06d}"
+        lock = self.crm._row_locks or None
+        c = s.get(m.Counter, doc_type, with_for_update=lock)
+        if c is None:
+            dialect = s.get_bind().dialect.name
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            s.execute(dialect_insert(m.Counter).values(doc_type=doc_type, last=0)
+                      .on_conflict_do_nothing(index_elements=["doc_type"]))
+            c = s.get(m.Counter, doc_type, with_for_update=lock, populate_existing=True)
+        c.last += 1
+        return f"{lc.DOC_TYPES[doc_type].prefix}{c.last:06d}"
 
     def new_doc(self, doc_type: str, *, subject=None, customer_no=None, contact_id=None, src=None,
                 ref_no=None, stage=None, data=None, owner: UserInfo | None = None, status=None) -> m.Document:
@@ -410,15 +388,9 @@ class _Ctx:
         self.check_pending()
         kind = getattr(d, "doc_type", "customer")
         new = lc.transition(kind, d.status, action, target)
-        if self.s is not self.crm._bulk:
-            d.status = new
-            if hasattr(d, "updated_at"):
-                d.updated_at = self.now
-            return new
-        dd = d.__dict__                      # the bulk store reads rows from __dict__: no attribute events needed
-        dd["status"] = new
-        if "updated_at" in dd:
-            dd["updated_at"] = self.now
+        d.status = new
+        if hasattr(d, "updated_at"):
+            d.updated_at = self.now
         return new
 
     def log(self, action: str, obj, before: dict | tuple | None, from_status=None, *, doc_no=None, doc_type=None):
@@ -768,7 +740,6 @@ class CRM:
         self._methods: dict = {}
         self._product_cache: dict[str, int] = {}
         self._batch: Session | None = None
-        self._bulk = None
         self._keep: list = []               # strong references: the batch session's identity map is weak
         self._pending_log: list[dict] = []  # audit-log rows of a batch, written with one executemany
         event.listen(self._Session, "transient_to_pending", _created)
@@ -845,11 +816,7 @@ class CRM:
             raise InvalidValue("BAD_TIME", "the clock cannot go beyond the year 2200", "时钟不能超过 2200 年")
         row = {"id": 1, "now": t}
         stmt = m.Clock.__table__.update().where(m.Clock.__table__.c.id == 1).values(now=t)
-        if self._bulk is not None:
-            con = self._bulk.conn
-            if con.execute(stmt).rowcount == 0:
-                con.execute(insert(m.Clock.__table__).values(**row))
-        elif self._batch is not None:
+        if self._batch is not None:
             if self._batch.execute(stmt).rowcount == 0:
                 self._batch.execute(insert(m.Clock.__table__).values(**row))
         else:
@@ -938,8 +905,6 @@ class CRM:
 
     def _run(self, login: str, fn, expect=None):
         user = self._user(login)
-        if self._bulk is not None:
-            return self._bulk.run(user, fn, expect)
         if self._batch is not None:
             return self._run_once(user, fn, expect)
         for attempt in range(_RETRIES):
@@ -1012,11 +977,12 @@ class CRM:
     def batch(self):
         """Run many actions in one database transaction (each action still all-or-nothing).
 
-        For bulk simulations and benchmarks: a refused action rolls back to its own savepoint; the
-        batch commits at the end (or rolls back entirely on an exception that leaves the block).
-        The audit-log rows of the batch are written with one multi-row INSERT.
+        For many actions in a row (the UI's multi-step forms, a classroom's scripted steps, a
+        seeded history): a refused action rolls back to its own savepoint; the batch commits at the
+        end (or rolls back entirely on an exception that leaves the block). The audit-log rows of
+        the batch are written with one multi-row INSERT. A batch inside a batch joins it.
         """
-        if self._batch is not None or self._bulk is not None:
+        if self._batch is not None:
             yield self
             return
         s = self._Session()
@@ -1036,51 +1002,6 @@ class CRM:
             self._pending_log.clear()
             s.close()
 
-    @contextmanager
-    def bulk(self):
-        """Run many actions fast: the same actions, checked by the same guards and logged the same
-        way, with the rows written by multi-row INSERT/UPDATE (``executemany``) in one transaction.
-
-        For loading and simulations (e.g. 10,000 full flows). Inside the block every action still
-        is all-or-nothing: a refused action is undone in memory (and, if it had to write already,
-        rolled back to a savepoint); reads (:meth:`doc`, the DataFrame helpers) see everything done
-        so far. Differences from :meth:`batch`: the database takes no other writer meanwhile
-        (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the tables in SHARE ROW EXCLUSIVE mode), and a
-        database constraint (a unique name, a foreign key) is checked when rows are written — at
-        the end of the block or before a query — where a violation rolls the whole block back.
-
-        >>> from crmlab import system
-        >>> crm = system.open(":memory:", demo=True)
-        >>> with crm.bulk():
-        ...     outs = [system.demo.full_flow(crm, f"客户{i}") for i in range(3)]
-        ...     try:
-        ...         crm.login("lisi").advance(outs[0]["opportunity"])    # refused: not his
-        ...     except system.PermissionDenied as err:
-        ...         print(err.code)
-        NOT_OWNER
-        >>> [crm.status(o["contract"]) for o in outs], crm.check_invariants()
-        (['audited', 'audited', 'audited'], [])
-        """
-        if self._bulk is not None or self._batch is not None:
-            yield self
-            return
-        from ._bulk import BulkStore
-        store = BulkStore(self)
-        self._bulk = store
-        collecting = gc.isenabled()
-        gc.disable()                    # many live objects, no cycles to collect: skip the cyclic GC passes
-        try:
-            yield self
-            store.finish()
-        except BaseException:
-            store.abort()
-            self._forget()
-            raise
-        finally:
-            self._bulk = None
-            if collecting:
-                gc.enable()
-
     def _forget(self):
         """Drop the caches after a rollback (they may name rows that no longer exist)."""
         self._users.clear()
@@ -1089,9 +1010,7 @@ class CRM:
 
     @contextmanager
     def _read(self):
-        if self._bulk is not None:
-            yield self._bulk.session
-        elif self._batch is not None:
+        if self._batch is not None:
             self._batch.flush()
             self._write_log(self._batch, self._pending_log)
             yield self._batch
@@ -1385,7 +1304,7 @@ def _sqlite_transactions(engine):
     @event.listens_for(engine, "begin")
     def _begin(conn):
         begin = conn.info.pop("crmlab_begin", None) or conn.get_execution_options().get("crmlab_begin", "BEGIN")
-        conn.exec_driver_sql(begin)           # CRM.bulk and single actions: BEGIN IMMEDIATE
+        conn.exec_driver_sql(begin)           # single actions: BEGIN IMMEDIATE
 
 
 # The desk (a logged-in user) is assembled from one mixin per area of the textbook.

@@ -132,9 +132,9 @@ def test_a_bad_row_imports_nothing_and_names_every_bad_row(crm):
     assert table_counts(crm) == before
 
 
-def test_import_in_bulk_mode(crm):
+def test_import_inside_a_batch(crm):
     frame = pd.DataFrame({"name": [f"客户{i:04d}" for i in range(300)], "region": ["华东"] * 300})
-    with crm.bulk():
+    with crm.batch():
         got = crm.login("admin").import_customers(frame)
         with pytest.raises(GuardFailed):
             crm.login("admin").import_customers(frame.head(2))           # now on file
