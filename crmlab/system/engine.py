@@ -50,7 +50,6 @@ NOT_OWNER
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import operator
 import os
@@ -62,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
+from sqlalchemy import create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
@@ -74,8 +73,12 @@ from crmlab import opportunity as op
 from . import lifecycle as lc
 from . import models as m
 from . import permissions as perm
-from .errors import Conflict, GuardFailed, InvalidValue, NotFound, PermissionDenied, ReadOnly, StaleRecord
 from . import fields
+from ._actions import (ArchiveActions, MarketingActions, OpportunityActions, SalesActions, ServiceActions,
+                       SetupActions, ValueActions)
+from ._rows import (_ACTION, _ActionState, _VERSIONED, _bump, _card_code, _date, _iso, _layout, _need, _new, _number,
+                    _raw, _snap, _ts)
+from .errors import Conflict, GuardFailed, InvalidValue, NotFound, PermissionDenied, ReadOnly, StaleRecord
 from .fields import check_row
 
 __all__ = ["CRM", "Desk", "open", "DEFAULT_CLOCK", "DEFAULT_FILE"]
@@ -95,108 +98,12 @@ def _url(url) -> str:
     return f"sqlite:///{Path(url).expanduser()}"
 
 
-def _jsonable(v):
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()
-    return v
-
-
-_KEYS: dict[type, tuple] = {}
-
-
-def _layout(cls) -> tuple:
-    """(column attribute keys, their itemgetter, the date/time keys) of a mapped class."""
-    lay = _KEYS.get(cls)
-    if lay is None:
-        attrs = cls.__mapper__.column_attrs
-        keys = tuple(a.key for a in attrs)
-        dates = tuple(a.key for a in attrs if isinstance(a.columns[0].type, (DateTime, Date)))
-        lay = _KEYS[cls] = (keys, operator.itemgetter(*keys), dates)
-    return lay
-
-
 def _singular(table: str) -> str:
     """The record kind the audit log names for a table: ``opportunities`` → ``opportunity``,
     ``opp_stages`` → ``opp_stage``, ``categories`` → ``category`` (one trailing s only)."""
     if table.endswith("ies"):
         return table[:-3] + "y"
     return table[:-1] if table.endswith("s") else table
-
-
-def _keys(cls) -> tuple[str, ...]:
-    return _layout(cls)[0]
-
-
-def _snap(obj) -> dict:
-    """The column values of ``obj`` (dates as ISO strings): the before/after of the audit log."""
-    keys, get, dates = _layout(type(obj))
-    try:
-        out = dict(zip(keys, get(obj.__dict__)))
-    except KeyError:                                # expired or never set: let SQLAlchemy load it
-        out = {k: getattr(obj, k) for k in keys}
-    for k in dates:
-        v = out[k]
-        if v is not None:
-            out[k] = v.isoformat()
-    return out
-
-
-def _raw(obj) -> tuple:
-    """The column values of ``obj`` as a tuple (the "before" of :meth:`_Ctx.log`; compared and
-    turned into the audit log's dict only for the columns that changed)."""
-    keys, get, _ = _layout(type(obj))
-    try:
-        return get(obj.__dict__)
-    except KeyError:                                # expired or never set: let SQLAlchemy load it
-        return tuple(getattr(obj, k) for k in keys)
-
-
-def _iso(v):
-    return v.isoformat() if v is not None and isinstance(v, (dt.datetime, dt.date)) else v
-
-
-def _new(cls, **values):
-    """A new ORM object with ``values`` (what ``cls(**values)`` makes, without the per-attribute
-    events of the declarative constructor; ten times faster for the many rows an action writes)."""
-    obj = cls._sa_class_manager.new_instance()
-    obj.__dict__.update(values)
-    return obj
-
-
-# --------------------------------------------------------------------------------------------
-# The running action: which objects it created, which versions it bumped (optimistic locking)
-# --------------------------------------------------------------------------------------------
-class _ActionState:
-    """Book-keeping of the action being run (one per action, in a context variable).
-
-    ``created``: ids of the objects the action created; ``bumped``: ids of the versioned objects
-    whose ``version`` it already raised.
-    """
-    __slots__ = ("created", "bumped")
-
-    def __init__(self):
-        self.created: set[int] = set()
-        self.bumped: set[int] = set()
-
-
-_ACTION: contextvars.ContextVar[_ActionState | None] = contextvars.ContextVar("crmlab_system_action", default=None)
-_VERSIONED = (m.Document, m.Customer)
-
-
-def _is_new(st: _ActionState, target) -> bool:
-    """Whether ``target`` was created by the running action (its version stays 1)."""
-    return id(target) in st.created or target._sa_instance_state.key is None
-
-
-def _bump(target) -> bool:
-    """Raise the version of a document or customer once in the running action (one action = one
-    version step); True when it did."""
-    st = _ACTION.get()
-    if st is None or id(target) in st.bumped or _is_new(st, target):
-        return False
-    st.bumped.add(id(target))
-    target.version = (target.version or 0) + 1
-    return True
 
 
 @dataclass(frozen=True)
@@ -628,27 +535,6 @@ def _refused_value(err) -> InvalidValue:
 def _race(expect):
     no = expect[0] if expect is not None else "the record"
     return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
-
-
-def _number(value, what: str, zh: str | None = None) -> float:
-    """An amount, quantity or price: a finite number in [0, MAX_AMOUNT] (:func:`fields.number`)."""
-    return fields.number(value, what, zh)
-
-
-def _date(value, what: str = "date", zh: str = "日期") -> dt.date | None:
-    """A day or None (:func:`fields.date_value`: numbers, NaN and "now" are refused)."""
-    return fields.date_value(value, what, zh)
-
-
-def _ts(value, what: str = "time", zh: str = "时间") -> dt.datetime:
-    """A date/time (:func:`fields.datetime_value`)."""
-    return fields.datetime_value(value, what, zh)
-
-
-def _need(value, en: str, zh: str, code: str = "REQUIRED"):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise GuardFailed(code, f"{en} is required", f"{zh}不能为空")
-    return fields.text(value if not isinstance(value, str) else value.strip(), en, zh, None)
 
 
 #: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
@@ -1274,18 +1160,6 @@ class CRM:
         return problems
 
 
-_CARD = {"prospect": "潜在客户", "current": "现有客户", "former": "流失客户"}
-_CARD_ALIASES = {k: k for k in _CARD} | {v: k for k, v in _CARD.items()} | {
-    "潜在": "prospect", "现有": "current", "流失": "former", "旧客户": "former", "旧": "former"}
-
-
-def _card_code(label) -> str:
-    code = _CARD_ALIASES.get(str(label).strip())
-    if code is None:
-        raise GuardFailed("UNKNOWN_CARD", f"unknown card type {label!r}; use {list(_CARD)}", f"未知的客户卡类型 {label!r}")
-    return code
-
-
 def _sqlite_transactions(engine):
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
     # (the recipe of the SQLAlchemy SQLite dialect documentation).
@@ -1307,11 +1181,7 @@ def _sqlite_transactions(engine):
         conn.exec_driver_sql(begin)           # single actions: BEGIN IMMEDIATE
 
 
-# The desk (a logged-in user) is assembled from one mixin per area of the textbook.
-from ._actions import (ArchiveActions, MarketingActions, OpportunityActions, SalesActions,  # noqa: E402
-                       ServiceActions, SetupActions, ValueActions)
-
-
+# The desk (a logged-in user) is assembled from one mixin per area of the textbook (:mod:`._actions`).
 class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, SalesActions, ServiceActions,
            ValueActions):
     """A logged-in user: every method is one action, checked, run in one transaction and logged.
