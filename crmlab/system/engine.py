@@ -52,7 +52,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import operator
-import os
 from itertools import compress
 import time
 from collections.abc import Iterable
@@ -632,7 +631,6 @@ class CRM:
         event.listen(self._Session, "before_flush", _validate_flush)
         event.listen(self._Session, "loaded_as_persistent", self._hold)
         event.listen(self._Session, "pending_to_persistent", self._hold)
-        self.pause_before_commit = float(os.environ.get("CRMLAB_SYSTEM_PAUSE", "0") or 0)
 
     def __repr__(self):
         return f"<crmlab.system.CRM {make_url(self.url).render_as_string(hide_password=True)} now={self.now:%Y-%m-%d %H:%M}>"
@@ -844,9 +842,6 @@ class CRM:
                         c.check_pending()
                         s.flush()
                         self._write_log(s, c.finished_logs())
-                        if self.pause_before_commit:           # test hook: a process killed here commits nothing
-                            print("PAUSED_BEFORE_COMMIT", flush=True)
-                            time.sleep(self.pause_before_commit)
             except StaleDataError:
                 raise _race(expect) from None
             except StatementError as err:
