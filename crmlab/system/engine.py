@@ -52,6 +52,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import operator
+import random
 from itertools import compress
 import time
 from collections.abc import Iterable
@@ -63,7 +64,7 @@ import pandas as pd
 from sqlalchemy import create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
@@ -475,10 +476,6 @@ def _validate_flush(session, _context, _instances):
             check_row(obj, changed)
 
 
-#: How often a single action is run again when a concurrent writer took the same unique key.
-_RETRIES = 4
-
-
 def _integrity_kind(err) -> str:
     """``"not_null"``, ``"unique"``, ``"foreign_key"`` or ``"other"``: what the database refused."""
     msg = str(getattr(err, "orig", err)).lower()
@@ -513,6 +510,45 @@ def _conflict(err) -> Conflict:
                            f"客户名称已存在（{detail}）")
     return Conflict("CONFLICT", f"another user saved the same key at the same time ({detail}): try again",
                     f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
+
+
+# --------------------------------------------------------------------------------------------
+# The retry policy: the one place that decides which failures are collisions and how often
+# --------------------------------------------------------------------------------------------
+#: How often an action is tried when its transaction collided with a concurrent one (a unique key
+#: taken meanwhile, a deadlock, a serialisation failure, SQLite's write lock): every client — a
+#: notebook, the UI, a classroom of students on one PostgreSQL — follows this one policy. Safe,
+#: because a failed action rolled back as a whole and changed nothing.
+RETRIES = 8
+
+#: PostgreSQL's codes of a collision: serialisation failure, deadlock (a unique key is an IntegrityError).
+_COLLISION_CODES = ("40001", "40P01")
+
+
+def _collision(err) -> bool:
+    """Whether a database error is a collision with a concurrent transaction, so that running the
+    action again on the new state may succeed. A missing required value or reference is no race."""
+    if isinstance(err, IntegrityError):
+        return _integrity_error(err) is None
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if code is not None:
+        return code in _COLLISION_CODES
+    return "database is locked" in str(err)
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before the next try: doubling, and random so that colliding clients fall
+    out of step (at most about 0.6 s over all of :data:`RETRIES`)."""
+    return random.uniform(0, 0.005 * 2 ** attempt)
+
+
+def _gave_up(err) -> Conflict:
+    """The CRM error once the policy stops: what the database refused, or "try again"."""
+    if isinstance(err, IntegrityError):
+        return _conflict(err)
+    detail = str(getattr(err, "orig", err)).splitlines()[0][:200]
+    return Conflict("CONFLICT", f"other users were saving at the same time ({detail}): try again",
+                    f"其他用户正在同时保存（{detail}），请重试")
 
 
 def _value_fault(err) -> bool:
@@ -788,20 +824,31 @@ class CRM:
         return (row[0], row[1]) if row is not None else (None, None)
 
     def _run(self, login: str, fn, expect=None):
+        """Run the action ``fn`` as ``login``: inside a batch once (its savepoint cannot be run
+        again), else in its own transaction, tried again on a collision (:data:`RETRIES`)."""
         user = self._user(login)
         if self._batch is not None:
             return self._run_once(user, fn, expect)
-        for attempt in range(_RETRIES):
+        for attempt in range(RETRIES):
+            self._before_try()
             try:
                 return self._run_once(user, fn, expect)
-            except IntegrityError as err:
-                # Another connection took the same key between our read and our write (the
-                # transaction was rolled back as a whole): run the action again on the new state;
-                # a real duplicate fails every time and becomes a Conflict. A missing required
-                # value or reference is no race: said at once.
-                if attempt == _RETRIES - 1 or _integrity_error(err) is not None:
-                    raise _conflict(err) from None
-                time.sleep(0.002 * 2 ** attempt)
+            except (IntegrityError, OperationalError) as err:
+                # Another transaction took the same key or lock between our read and our write
+                # (ours was rolled back as a whole): run the action again on the new state. A
+                # real duplicate fails every time and becomes a Conflict; a missing required
+                # value or reference, or a broken connection, is no race: said at once.
+                if not _collision(err):
+                    if isinstance(err, IntegrityError):
+                        raise _conflict(err) from None
+                    raise
+                if attempt == RETRIES - 1:
+                    raise _gave_up(err) from None
+                time.sleep(_backoff(attempt))
+
+    def _before_try(self):
+        """Called before each try of an action in its own transaction (a classroom connection
+        follows the class clock here)."""
 
     def _run_once(self, user: UserInfo, fn, expect=None):
         token = _ACTION.set(_ActionState())
