@@ -1450,12 +1450,11 @@ def grade_from_db(crm, points: dict | None = None, *, lab: str = "04_system", no
 
 
 def write_gradebook(book: pd.DataFrame, path) -> Path:
-    """Write a gradebook CSV exactly as ``crmlab grade`` writes the notebook gradebook."""
-    from crmlab.grading import _write_csv
-
+    """Write a gradebook CSV as ``crmlab grade`` writes the notebook gradebook: UTF-8 with a
+    byte-order mark (Excel and WPS read its Chinese), no index, numbers in their shortest form."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_csv(book, path)
+    book.to_csv(path, index=False, encoding="utf-8-sig", float_format="%g", lineterminator="\n")
     return path
 
 
