@@ -1,8 +1,9 @@
 """What the engine and the desk actions share below them: rows, the running action, inputs.
 
 The lower layer of :mod:`crmlab.system.engine` (the CRM and its transactions) and
-:mod:`crmlab.system._actions` (the desk's actions), which both import from here and never from
-each other's module level (the desk class is assembled in the engine from the action mixins):
+:mod:`crmlab.system._actions` (the desk's actions): both import from here; the actions never
+import the engine, and the engine assembles the desk class from the action mixins. So the layers
+are ``_rows`` → ``_actions`` → ``engine``, without a cycle.
 
 * **rows** — :func:`_snap` / :func:`_raw` (the column values of an ORM object, the before/after of
   the audit log) and :func:`_new` (a new ORM object without per-attribute events);
@@ -22,6 +23,7 @@ from sqlalchemy import Date, DateTime
 from . import fields
 from . import models as m
 from .errors import GuardFailed
+
 
 # --------------------------------------------------------------------------------------------
 # Rows: column values and fast construction of ORM objects
