@@ -21,8 +21,8 @@ defaults — the textbook prints none). Every rule R1–R35 of the digest is enf
 
 Every document carries a ``version`` for optimistic locking (``expected_version=`` on the actions,
 :class:`StaleRecord`); :meth:`Desk.documents` / :meth:`Desk.get` apply the read record rules;
-:meth:`Desk.my_schedule` and :meth:`Desk.check_in` serve the mobile page; :meth:`CRM.batch` and
-:meth:`CRM.bulk` run many actions at once (bulk: the same guards, rows written with executemany).
+:meth:`Desk.my_schedule` and :meth:`Desk.check_in` serve the mobile page; :meth:`CRM.batch` runs
+many actions in one transaction (a savepoint per action).
 
 Modules: :mod:`~crmlab.system.engine` (:func:`open`, :class:`CRM`, :class:`Desk`),
 :mod:`~crmlab.system.lifecycle` (the declared lifecycle), :mod:`~crmlab.system.permissions`,

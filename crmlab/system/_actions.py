@@ -21,7 +21,7 @@ from crmlab import opportunity as op
 from . import fields
 from . import lifecycle as lc
 from . import models as m
-from .engine import _bump, _card_code, _date, _need, _new, _number, _raw, _snap, _ts
+from ._rows import _bump, _card_code, _date, _need, _new, _number, _raw, _snap, _ts
 from .errors import CRMError, GuardFailed, IllegalTransition, InvalidValue, NotFound, PermissionDenied, ReadOnly
 
 # --------------------------------------------------------------------------------------------

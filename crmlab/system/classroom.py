@@ -30,7 +30,8 @@ makes it follow the computer's clock instead (for a real lesson; notebooks and t
 Many students at once: a class connection reads the document-number counter ``FOR UPDATE``
 (two students saving a lead at the same moment wait for each other instead of taking the same
 number), and an action whose transaction collided with another's (unique key, deadlock) is run
-again, at most :data:`RETRIES` times — safe, because a failed action changed nothing.
+again at the class time, at most :data:`RETRIES` times — the engine's one retry policy
+(:data:`crmlab.system.engine.RETRIES`), safe because a failed action changed nothing.
 ``benchmarks/bench_classroom.py`` runs 50 simulated students against one PostgreSQL.
 
 Security (PostgreSQL, :mod:`crmlab.system._classdb`): the teacher's login owns the database and
@@ -65,7 +66,6 @@ import argparse
 import datetime as dt
 import html
 import os
-import random
 import re
 import shutil
 import socket
@@ -80,12 +80,12 @@ from urllib.parse import quote
 
 import pandas as pd
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, event, insert, inspect, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from . import _classdb
 from . import models as m
 from . import permissions as perm
-from .engine import CRM, Desk, _seed_if_empty, _url
+from .engine import CRM, RETRIES, Desk, _seed_if_empty, _url
 from .errors import CRMError, GuardFailed, NotFound, PermissionDenied
 
 __all__ = [
@@ -395,27 +395,19 @@ class _ClassCRM(CRM):
         return super().login(user)
 
     def _run(self, *args, **kw):
+        """The engine's run (and its one retry policy, :data:`RETRIES`); what the class database
+        refuses a student becomes :class:`PermissionDenied`."""
         try:
-            return self._run_retrying(*args, **kw)
+            return super()._run(*args, **kw)
         except DBAPIError as err:
             if getattr(getattr(err, "orig", None), "sqlstate", None) == "42501":     # insufficient privilege
                 raise _refused(err) from None
             raise
 
-    def _run_retrying(self, *args, **kw):
-        if self._batch is not None:
-            return super()._run(*args, **kw)
-        for attempt in range(RETRIES):
-            self.sync_clock()
-            try:
-                return super()._run(*args, **kw)
-            except (IntegrityError, OperationalError) as err:
-                # Two students' transactions collided on the database (e.g. both took the next
-                # document number): the action was rolled back as a whole, so it is safe to run
-                # it again on the new state. A real duplicate fails every time and is raised.
-                if attempt == RETRIES - 1 or not _transient(err):
-                    raise
-                time.sleep(random.uniform(0, 0.01 * 2 ** attempt))        # back off, out of step
+    def _before_try(self):
+        """Each try of a student's action happens at the class time (two students' transactions
+        that collided run again at the clock the teacher may have moved meanwhile)."""
+        self.sync_clock()
 
 
 def _is_secured(crm: CRM) -> bool:
@@ -434,24 +426,12 @@ def _refused(err) -> PermissionDenied:
     return PermissionDenied("DB_REFUSED", f"the class database refused this: {msg}", f"班级数据库拒绝了该操作：{msg}")
 
 
-#: How often a classroom action is tried when concurrent transactions collide (see ``_run``).
-RETRIES = 8
-
-
 def _lock_counter(state):
     """Read a document-number counter ``FOR UPDATE``: two students numbering documents at once
     then wait for each other instead of both taking the same number (PostgreSQL row lock; SQLite
     serialises writers anyway)."""
     if state.is_select and any(d.get("entity") is m.Counter for d in state.statement.column_descriptions):
         state.statement = state.statement.with_for_update()
-
-
-def _transient(err) -> bool:
-    """A collision between concurrent transactions (unique key, deadlock, serialisation)."""
-    code = getattr(getattr(err, "orig", None), "sqlstate", None)
-    if code is not None:
-        return code in ("23505", "40001", "40P01")
-    return isinstance(err, IntegrityError) or "database is locked" in str(err)
 
 
 _meta = MetaData()
@@ -1470,12 +1450,11 @@ def grade_from_db(crm, points: dict | None = None, *, lab: str = "04_system", no
 
 
 def write_gradebook(book: pd.DataFrame, path) -> Path:
-    """Write a gradebook CSV exactly as ``crmlab grade`` writes the notebook gradebook."""
-    from crmlab.grading import _write_csv
-
+    """Write a gradebook CSV as ``crmlab grade`` writes the notebook gradebook: UTF-8 with a
+    byte-order mark (Excel and WPS read its Chinese), no index, numbers in their shortest form."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_csv(book, path)
+    book.to_csv(path, index=False, encoding="utf-8-sig", float_format="%g", lineterminator="\n")
     return path
 
 

@@ -28,8 +28,7 @@ Shared by every client (notebooks, the UI, the mobile page, the classroom server
   ``(type, "read")`` rows of the permission table allow (own / department / all);
 * **mobile** — :meth:`Desk.my_schedule` (activities and tasks planned on a day) and
   :meth:`Desk.check_in` (签到 with place and coordinates);
-* **many actions at once** — :meth:`CRM.batch` (one transaction, a savepoint per action) and
-  :meth:`CRM.bulk` (the same actions and guards, rows written with multi-row INSERTs).
+* **many actions at once** — :meth:`CRM.batch` (one transaction, a savepoint per action).
 
 Example
 -------
@@ -51,11 +50,9 @@ NOT_OWNER
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
-import gc
 import operator
-import os
+import random
 from itertools import compress
 import time
 from collections.abc import Iterable
@@ -64,10 +61,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Date, DateTime, create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
+from sqlalchemy import create_engine, event, func, insert, inspect as sa_inspect, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
@@ -76,8 +73,12 @@ from crmlab import opportunity as op
 from . import lifecycle as lc
 from . import models as m
 from . import permissions as perm
-from .errors import Conflict, GuardFailed, InvalidValue, NotFound, PermissionDenied, ReadOnly, StaleRecord
 from . import fields
+from ._actions import (ArchiveActions, MarketingActions, OpportunityActions, SalesActions, ServiceActions,
+                       SetupActions, ValueActions)
+from ._rows import (_ACTION, _ActionState, _VERSIONED, _bump, _card_code, _date, _iso, _layout, _need, _new, _number,
+                    _raw, _snap, _ts)
+from .errors import Conflict, GuardFailed, InvalidValue, NotFound, PermissionDenied, ReadOnly, StaleRecord
 from .fields import check_row
 
 __all__ = ["CRM", "Desk", "open", "DEFAULT_CLOCK", "DEFAULT_FILE"]
@@ -97,117 +98,12 @@ def _url(url) -> str:
     return f"sqlite:///{Path(url).expanduser()}"
 
 
-def _jsonable(v):
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()
-    return v
-
-
-_KEYS: dict[type, tuple] = {}
-
-
-def _layout(cls) -> tuple:
-    """(column attribute keys, their itemgetter, the date/time keys) of a mapped class."""
-    lay = _KEYS.get(cls)
-    if lay is None:
-        attrs = cls.__mapper__.column_attrs
-        keys = tuple(a.key for a in attrs)
-        dates = tuple(a.key for a in attrs if isinstance(a.columns[0].type, (DateTime, Date)))
-        lay = _KEYS[cls] = (keys, operator.itemgetter(*keys), dates)
-    return lay
-
-
 def _singular(table: str) -> str:
     """The record kind the audit log names for a table: ``opportunities`` → ``opportunity``,
     ``opp_stages`` → ``opp_stage``, ``categories`` → ``category`` (one trailing s only)."""
     if table.endswith("ies"):
         return table[:-3] + "y"
     return table[:-1] if table.endswith("s") else table
-
-
-def _keys(cls) -> tuple[str, ...]:
-    return _layout(cls)[0]
-
-
-def _snap(obj) -> dict:
-    """The column values of ``obj`` (dates as ISO strings): the before/after of the audit log."""
-    keys, get, dates = _layout(type(obj))
-    try:
-        out = dict(zip(keys, get(obj.__dict__)))
-    except KeyError:                                # expired or never set: let SQLAlchemy load it
-        out = {k: getattr(obj, k) for k in keys}
-    for k in dates:
-        v = out[k]
-        if v is not None:
-            out[k] = v.isoformat()
-    return out
-
-
-def _raw(obj) -> tuple:
-    """The column values of ``obj`` as a tuple (the "before" of :meth:`_Ctx.log`; compared and
-    turned into the audit log's dict only for the columns that changed)."""
-    keys, get, _ = _layout(type(obj))
-    try:
-        return get(obj.__dict__)
-    except KeyError:                                # expired or never set: let SQLAlchemy load it
-        return tuple(getattr(obj, k) for k in keys)
-
-
-def _iso(v):
-    return v.isoformat() if v is not None and isinstance(v, (dt.datetime, dt.date)) else v
-
-
-def _new(cls, **values):
-    """A new ORM object with ``values`` (what ``cls(**values)`` makes, without the per-attribute
-    events of the declarative constructor; ten times faster for the many rows an action writes)."""
-    obj = cls._sa_class_manager.new_instance()
-    obj.__dict__.update(values)
-    return obj
-
-
-# --------------------------------------------------------------------------------------------
-# The running action: which objects it created, which versions it bumped (optimistic locking)
-# --------------------------------------------------------------------------------------------
-class _ActionState:
-    """Book-keeping of the action being run (one per action, in a context variable).
-
-    ``created``: ids of the objects the action created; ``bumped``: ids of the versioned objects
-    whose ``version`` it already raised; ``store``: the bulk store when run by :meth:`CRM.bulk`.
-    """
-    __slots__ = ("created", "bumped", "store")
-
-    def __init__(self, store=None):
-        self.created: set[int] = set()
-        self.bumped: set[int] = set()
-        self.store = store
-
-
-_ACTION: contextvars.ContextVar[_ActionState | None] = contextvars.ContextVar("crmlab_system_action", default=None)
-_VERSIONED = (m.Document, m.Customer)
-
-
-def _is_new(st: _ActionState, target) -> bool:
-    """Whether ``target`` was created by the running action (its version stays 1)."""
-    if id(target) in st.created:
-        return True
-    if st.store is not None:
-        return id(target) not in st.store.known
-    return target._sa_instance_state.key is None
-
-
-def _bump(target) -> bool:
-    """Raise the version of a document or customer once in the running action (one action = one
-    version step); True when it did."""
-    st = _ACTION.get()
-    if st is None or id(target) in st.bumped or _is_new(st, target):
-        return False
-    st.bumped.add(id(target))
-    v = (target.version or 0) + 1
-    if st.store is not None:             # the bulk store reads rows from __dict__: no attribute events needed
-        target.__dict__["version"] = v
-    else:
-        target.version = v
-    return True
 
 
 @dataclass(frozen=True)
@@ -291,8 +187,7 @@ class _Ctx:
         return self.crm._user(login, self.s)
 
     def rows(self, model, *, order: str | None = None, desc: bool = False, **equals) -> list:
-        """Rows of ``model`` whose columns equal ``equals``, ordered by ``order`` (the bulk store
-        answers the same question from memory)."""
+        """Rows of ``model`` whose columns equal ``equals``, ordered by ``order``."""
         q = select(model).where(*(getattr(model, k) == v for k, v in equals.items()))
         if order is not None:
             col = getattr(model, order)
@@ -365,29 +260,19 @@ class _Ctx:
         IMMEDIATE), and a missing counter row is created with INSERT … ON CONFLICT DO NOTHING, so
         two connections numbering documents at once never take the same number."""
         s = self.s
-        if not isinstance(s, Session):              # the bulk store: the block holds the database
-            c = s.get(m.Counter, doc_type)
-            if c is None:
-                c = _new(m.Counter, doc_type=doc_type, last=0)
-                s.add(c)
-        else:
-            lock = self.crm._row_locks or None
-            c = s.get(m.Counter, doc_type, with_for_update=lock)
-            if c is None:
-                dialect = s.get_bind().dialect.name
-                if dialect == "postgresql":
-                    from sqlalchemy.dialects.postgresql import insert as dialect_insert
-                else:
-                    from sqlalchemy.dialects.sqlite import insert as dialect_insert
-                s.execute(dialect_insert(m.Counter).values(doc_type=doc_type, last=0)
-                          .on_conflict_do_nothing(index_elements=["doc_type"]))
-                c = s.get(m.Counter, doc_type, with_for_update=lock, populate_existing=True)
-        n = c.last + 1
-        if s is self.crm._bulk:
-            c.__dict__["last"] = n
-        else:
-            c.last = n
-        return f"{lc.DOC_TYPES[doc_type].prefix}{n:06d}"
+        lock = self.crm._row_locks or None
+        c = s.get(m.Counter, doc_type, with_for_update=lock)
+        if c is None:
+            dialect = s.get_bind().dialect.name
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            s.execute(dialect_insert(m.Counter).values(doc_type=doc_type, last=0)
+                      .on_conflict_do_nothing(index_elements=["doc_type"]))
+            c = s.get(m.Counter, doc_type, with_for_update=lock, populate_existing=True)
+        c.last += 1
+        return f"{lc.DOC_TYPES[doc_type].prefix}{c.last:06d}"
 
     def new_doc(self, doc_type: str, *, subject=None, customer_no=None, contact_id=None, src=None,
                 ref_no=None, stage=None, data=None, owner: UserInfo | None = None, status=None) -> m.Document:
@@ -410,15 +295,9 @@ class _Ctx:
         self.check_pending()
         kind = getattr(d, "doc_type", "customer")
         new = lc.transition(kind, d.status, action, target)
-        if self.s is not self.crm._bulk:
-            d.status = new
-            if hasattr(d, "updated_at"):
-                d.updated_at = self.now
-            return new
-        dd = d.__dict__                      # the bulk store reads rows from __dict__: no attribute events needed
-        dd["status"] = new
-        if "updated_at" in dd:
-            dd["updated_at"] = self.now
+        d.status = new
+        if hasattr(d, "updated_at"):
+            d.updated_at = self.now
         return new
 
     def log(self, action: str, obj, before: dict | tuple | None, from_status=None, *, doc_no=None, doc_type=None):
@@ -597,10 +476,6 @@ def _validate_flush(session, _context, _instances):
             check_row(obj, changed)
 
 
-#: How often a single action is run again when a concurrent writer took the same unique key.
-_RETRIES = 4
-
-
 def _integrity_kind(err) -> str:
     """``"not_null"``, ``"unique"``, ``"foreign_key"`` or ``"other"``: what the database refused."""
     msg = str(getattr(err, "orig", err)).lower()
@@ -637,6 +512,45 @@ def _conflict(err) -> Conflict:
                     f"其他用户同时保存了相同的编号或名称（{detail}），请重试")
 
 
+# --------------------------------------------------------------------------------------------
+# The retry policy: the one place that decides which failures are collisions and how often
+# --------------------------------------------------------------------------------------------
+#: How often an action is tried when its transaction collided with a concurrent one (a unique key
+#: taken meanwhile, a deadlock, a serialisation failure, SQLite's write lock): every client — a
+#: notebook, the UI, a classroom of students on one PostgreSQL — follows this one policy. Safe,
+#: because a failed action rolled back as a whole and changed nothing.
+RETRIES = 8
+
+#: PostgreSQL's codes of a collision: serialisation failure, deadlock (a unique key is an IntegrityError).
+_COLLISION_CODES = ("40001", "40P01")
+
+
+def _collision(err) -> bool:
+    """Whether a database error is a collision with a concurrent transaction, so that running the
+    action again on the new state may succeed. A missing required value or reference is no race."""
+    if isinstance(err, IntegrityError):
+        return _integrity_error(err) is None
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if code is not None:
+        return code in _COLLISION_CODES
+    return "database is locked" in str(err)
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before the next try: doubling, and random so that colliding clients fall
+    out of step (at most about 0.6 s over all of :data:`RETRIES`)."""
+    return random.uniform(0, 0.005 * 2 ** attempt)
+
+
+def _gave_up(err) -> Conflict:
+    """The CRM error once the policy stops: what the database refused, or "try again"."""
+    if isinstance(err, IntegrityError):
+        return _conflict(err)
+    detail = str(getattr(err, "orig", err)).splitlines()[0][:200]
+    return Conflict("CONFLICT", f"other users were saving at the same time ({detail}): try again",
+                    f"其他用户正在同时保存（{detail}），请重试")
+
+
 def _value_fault(err) -> bool:
     """Whether a database error is the value's fault (refused or not bindable), not a race, a lock
     or a broken connection."""
@@ -656,27 +570,6 @@ def _refused_value(err) -> InvalidValue:
 def _race(expect):
     no = expect[0] if expect is not None else "the record"
     return StaleRecord(no, expect[1] if expect is not None else None, "newer", None, None)
-
-
-def _number(value, what: str, zh: str | None = None) -> float:
-    """An amount, quantity or price: a finite number in [0, MAX_AMOUNT] (:func:`fields.number`)."""
-    return fields.number(value, what, zh)
-
-
-def _date(value, what: str = "date", zh: str = "日期") -> dt.date | None:
-    """A day or None (:func:`fields.date_value`: numbers, NaN and "now" are refused)."""
-    return fields.date_value(value, what, zh)
-
-
-def _ts(value, what: str = "time", zh: str = "时间") -> dt.datetime:
-    """A date/time (:func:`fields.datetime_value`)."""
-    return fields.datetime_value(value, what, zh)
-
-
-def _need(value, en: str, zh: str, code: str = "REQUIRED"):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise GuardFailed(code, f"{en} is required", f"{zh}不能为空")
-    return fields.text(value if not isinstance(value, str) else value.strip(), en, zh, None)
 
 
 #: Keys of a document's ``data`` naming a user it is assigned to (task executor, service follower
@@ -768,14 +661,12 @@ class CRM:
         self._methods: dict = {}
         self._product_cache: dict[str, int] = {}
         self._batch: Session | None = None
-        self._bulk = None
         self._keep: list = []               # strong references: the batch session's identity map is weak
         self._pending_log: list[dict] = []  # audit-log rows of a batch, written with one executemany
         event.listen(self._Session, "transient_to_pending", _created)
         event.listen(self._Session, "before_flush", _validate_flush)
         event.listen(self._Session, "loaded_as_persistent", self._hold)
         event.listen(self._Session, "pending_to_persistent", self._hold)
-        self.pause_before_commit = float(os.environ.get("CRMLAB_SYSTEM_PAUSE", "0") or 0)
 
     def __repr__(self):
         return f"<crmlab.system.CRM {make_url(self.url).render_as_string(hide_password=True)} now={self.now:%Y-%m-%d %H:%M}>"
@@ -845,11 +736,7 @@ class CRM:
             raise InvalidValue("BAD_TIME", "the clock cannot go beyond the year 2200", "时钟不能超过 2200 年")
         row = {"id": 1, "now": t}
         stmt = m.Clock.__table__.update().where(m.Clock.__table__.c.id == 1).values(now=t)
-        if self._bulk is not None:
-            con = self._bulk.conn
-            if con.execute(stmt).rowcount == 0:
-                con.execute(insert(m.Clock.__table__).values(**row))
-        elif self._batch is not None:
+        if self._batch is not None:
             if self._batch.execute(stmt).rowcount == 0:
                 self._batch.execute(insert(m.Clock.__table__).values(**row))
         else:
@@ -937,22 +824,31 @@ class CRM:
         return (row[0], row[1]) if row is not None else (None, None)
 
     def _run(self, login: str, fn, expect=None):
+        """Run the action ``fn`` as ``login``: inside a batch once (its savepoint cannot be run
+        again), else in its own transaction, tried again on a collision (:data:`RETRIES`)."""
         user = self._user(login)
-        if self._bulk is not None:
-            return self._bulk.run(user, fn, expect)
         if self._batch is not None:
             return self._run_once(user, fn, expect)
-        for attempt in range(_RETRIES):
+        for attempt in range(RETRIES):
+            self._before_try()
             try:
                 return self._run_once(user, fn, expect)
-            except IntegrityError as err:
-                # Another connection took the same key between our read and our write (the
-                # transaction was rolled back as a whole): run the action again on the new state;
-                # a real duplicate fails every time and becomes a Conflict. A missing required
-                # value or reference is no race: said at once.
-                if attempt == _RETRIES - 1 or _integrity_error(err) is not None:
-                    raise _conflict(err) from None
-                time.sleep(0.002 * 2 ** attempt)
+            except (IntegrityError, OperationalError) as err:
+                # Another transaction took the same key or lock between our read and our write
+                # (ours was rolled back as a whole): run the action again on the new state. A
+                # real duplicate fails every time and becomes a Conflict; a missing required
+                # value or reference, or a broken connection, is no race: said at once.
+                if not _collision(err):
+                    if isinstance(err, IntegrityError):
+                        raise _conflict(err) from None
+                    raise
+                if attempt == RETRIES - 1:
+                    raise _gave_up(err) from None
+                time.sleep(_backoff(attempt))
+
+    def _before_try(self):
+        """Called before each try of an action in its own transaction (a classroom connection
+        follows the class clock here)."""
 
     def _run_once(self, user: UserInfo, fn, expect=None):
         token = _ACTION.set(_ActionState())
@@ -993,9 +889,6 @@ class CRM:
                         c.check_pending()
                         s.flush()
                         self._write_log(s, c.finished_logs())
-                        if self.pause_before_commit:           # test hook: a process killed here commits nothing
-                            print("PAUSED_BEFORE_COMMIT", flush=True)
-                            time.sleep(self.pause_before_commit)
             except StaleDataError:
                 raise _race(expect) from None
             except StatementError as err:
@@ -1012,11 +905,12 @@ class CRM:
     def batch(self):
         """Run many actions in one database transaction (each action still all-or-nothing).
 
-        For bulk simulations and benchmarks: a refused action rolls back to its own savepoint; the
-        batch commits at the end (or rolls back entirely on an exception that leaves the block).
-        The audit-log rows of the batch are written with one multi-row INSERT.
+        For many actions in a row (the UI's multi-step forms, a classroom's scripted steps, a
+        seeded history): a refused action rolls back to its own savepoint; the batch commits at the
+        end (or rolls back entirely on an exception that leaves the block). The audit-log rows of
+        the batch are written with one multi-row INSERT. A batch inside a batch joins it.
         """
-        if self._batch is not None or self._bulk is not None:
+        if self._batch is not None:
             yield self
             return
         s = self._Session()
@@ -1036,51 +930,6 @@ class CRM:
             self._pending_log.clear()
             s.close()
 
-    @contextmanager
-    def bulk(self):
-        """Run many actions fast: the same actions, checked by the same guards and logged the same
-        way, with the rows written by multi-row INSERT/UPDATE (``executemany``) in one transaction.
-
-        For loading and simulations (e.g. 10,000 full flows). Inside the block every action still
-        is all-or-nothing: a refused action is undone in memory (and, if it had to write already,
-        rolled back to a savepoint); reads (:meth:`doc`, the DataFrame helpers) see everything done
-        so far. Differences from :meth:`batch`: the database takes no other writer meanwhile
-        (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the tables in SHARE ROW EXCLUSIVE mode), and a
-        database constraint (a unique name, a foreign key) is checked when rows are written — at
-        the end of the block or before a query — where a violation rolls the whole block back.
-
-        >>> from crmlab import system
-        >>> crm = system.open(":memory:", demo=True)
-        >>> with crm.bulk():
-        ...     outs = [system.demo.full_flow(crm, f"客户{i}") for i in range(3)]
-        ...     try:
-        ...         crm.login("lisi").advance(outs[0]["opportunity"])    # refused: not his
-        ...     except system.PermissionDenied as err:
-        ...         print(err.code)
-        NOT_OWNER
-        >>> [crm.status(o["contract"]) for o in outs], crm.check_invariants()
-        (['audited', 'audited', 'audited'], [])
-        """
-        if self._bulk is not None or self._batch is not None:
-            yield self
-            return
-        from ._bulk import BulkStore
-        store = BulkStore(self)
-        self._bulk = store
-        collecting = gc.isenabled()
-        gc.disable()                    # many live objects, no cycles to collect: skip the cyclic GC passes
-        try:
-            yield self
-            store.finish()
-        except BaseException:
-            store.abort()
-            self._forget()
-            raise
-        finally:
-            self._bulk = None
-            if collecting:
-                gc.enable()
-
     def _forget(self):
         """Drop the caches after a rollback (they may name rows that no longer exist)."""
         self._users.clear()
@@ -1089,9 +938,7 @@ class CRM:
 
     @contextmanager
     def _read(self):
-        if self._bulk is not None:
-            yield self._bulk.session
-        elif self._batch is not None:
+        if self._batch is not None:
             self._batch.flush()
             self._write_log(self._batch, self._pending_log)
             yield self._batch
@@ -1355,18 +1202,6 @@ class CRM:
         return problems
 
 
-_CARD = {"prospect": "潜在客户", "current": "现有客户", "former": "流失客户"}
-_CARD_ALIASES = {k: k for k in _CARD} | {v: k for k, v in _CARD.items()} | {
-    "潜在": "prospect", "现有": "current", "流失": "former", "旧客户": "former", "旧": "former"}
-
-
-def _card_code(label) -> str:
-    code = _CARD_ALIASES.get(str(label).strip())
-    if code is None:
-        raise GuardFailed("UNKNOWN_CARD", f"unknown card type {label!r}; use {list(_CARD)}", f"未知的客户卡类型 {label!r}")
-    return code
-
-
 def _sqlite_transactions(engine):
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
     # (the recipe of the SQLAlchemy SQLite dialect documentation).
@@ -1385,14 +1220,10 @@ def _sqlite_transactions(engine):
     @event.listens_for(engine, "begin")
     def _begin(conn):
         begin = conn.info.pop("crmlab_begin", None) or conn.get_execution_options().get("crmlab_begin", "BEGIN")
-        conn.exec_driver_sql(begin)           # CRM.bulk and single actions: BEGIN IMMEDIATE
+        conn.exec_driver_sql(begin)           # single actions: BEGIN IMMEDIATE
 
 
-# The desk (a logged-in user) is assembled from one mixin per area of the textbook.
-from ._actions import (ArchiveActions, MarketingActions, OpportunityActions, SalesActions,  # noqa: E402
-                       ServiceActions, SetupActions, ValueActions)
-
-
+# The desk (a logged-in user) is assembled from one mixin per area of the textbook (:mod:`._actions`).
 class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, SalesActions, ServiceActions,
            ValueActions):
     """A logged-in user: every method is one action, checked, run in one transaction and logged.

@@ -9,8 +9,8 @@ Two halves, both declared once:
 * **rows** — every row an action writes is checked against its table's declared columns
   (:func:`check_row`: text length of ``String(n)``, no NUL character, finite numbers, a date in a
   date column, JSON made only of text, finite numbers, booleans, lists and objects) before it
-  reaches the database. The engine calls it for every new or changed row of an action (the
-  session's flush and the bulk store), so no raw database error ever reaches the user.
+  reaches the database. The engine calls it for every new or changed row of an action (at the
+  session's flush), so no raw database error ever reaches the user.
 
 A refused value raises :class:`~crmlab.system.InvalidValue` (English and Chinese) and, being
 raised inside the action's transaction, changes nothing.

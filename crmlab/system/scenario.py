@@ -14,8 +14,8 @@ cycle (the textbook prints no dates: the timeline is crmlab's).
 customers created over the months, opportunities of three salespeople in two departments that
 end as 未评估, 不通过, open at each stage, 赢单 (with an audited contract) or 输单, and service
 requests closed with a satisfaction score — through the ordinary desk actions only (so every
-rule holds and the audit log is complete). It runs a few hundred actions, inside the engine's
-:meth:`~crmlab.system.CRM.bulk` block (a fraction of a second).
+rule holds and the audit log is complete). It runs a few hundred actions in one
+:meth:`~crmlab.system.CRM.batch` (one transaction, a savepoint per action: about a second).
 
 Example
 -------
@@ -43,7 +43,6 @@ True
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import numpy as np
@@ -320,12 +319,6 @@ def _quota(n: int, shares) -> list[int]:
     return out
 
 
-def _fast(crm):
-    """:meth:`CRM.bulk` (the same actions and checks, rows written in bulk) when the engine has it."""
-    bulk = getattr(crm, "bulk", None)
-    return bulk() if bulk is not None else contextlib.nullcontext()
-
-
 def _engineers(crm) -> list[str]:
     users = crm.users()
     if "sungong" not in set(users["login"]):
@@ -398,7 +391,7 @@ def populate(crm, n: int = 30, seed: int = 0, months: int = 24) -> pd.DataFrame:
     n_open = drawn.count("open")
     stages = [k + 1 for k, c in enumerate(_quota(n_open, OPEN_STAGES)) for _ in range(c)][::-1]
     rows = []
-    with _fast(crm):
+    with crm.batch():
         for i in range(n):
             t = start + dt.timedelta(hours=int(offsets[i]))
             hour = 9 + int(rng.integers(0, 8))

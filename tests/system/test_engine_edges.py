@@ -192,9 +192,9 @@ def test_bad_input_is_a_bilingual_crm_error_and_changes_nothing(crm):
     assert crm.now == now and crm.check_invariants() == []
 
 
-def test_bad_input_inside_a_bulk_block_is_refused_too(crm):
+def test_bad_input_inside_a_batch_is_refused_too(crm):
     zs = crm.login("zhangsan")
-    with crm.bulk():
+    with crm.batch():
         lead = zs.new_lead("意向", source="网站")
         with pytest.raises(InvalidValue):
             zs.new_lead(LONG, source="网站")
@@ -286,12 +286,12 @@ def test_an_explicit_clock_moves_a_saved_clock_forward_only(db_url):
         crm.close()
 
 
-def test_clock_moves_inside_batch_and_bulk_are_saved(db_url):
+def test_clock_moves_inside_batches_are_saved(db_url):
     crm = system.open(db_url, demo=True)
     with crm.batch():
         crm.login("zhangsan").new_lead("意向", source="网站")
         crm.tick(hours=2)
-    with crm.bulk():
+    with crm.batch():
         crm.tick(hours=3)
         crm.login("zhangsan").new_lead("意向二", source="网站")
     crm.close()

@@ -1,9 +1,11 @@
 """A process killed (SIGKILL) in the middle of an action leaves no partial document.
 
-The child process opens the database with ``CRMLAB_SYSTEM_PAUSE`` set: every action flushes its
-rows, prints ``PAUSED_BEFORE_COMMIT`` and sleeps before committing. The parent kills it there and
-checks that nothing of the action is in the database (SQLite rolls the journal back on the next
-open; PostgreSQL aborts the transaction of the dropped connection), and that the database works on.
+The child process installs its own pause: a SQLAlchemy ``before_commit`` listener on every ORM
+session of that process, which counts the action's opportunity inside the still-open transaction
+(its rows are written), prints ``PAUSED_BEFORE_COMMIT n`` and sleeps before the commit. The parent
+kills it there and checks that nothing of the action is in the database (SQLite rolls the journal
+back on the next open; PostgreSQL aborts the transaction of the dropped connection), and that the
+database works on. The engine itself has no test hook.
 """
 import os
 import signal
@@ -17,7 +19,17 @@ from crmlab import system
 
 CHILD = textwrap.dedent("""
     import sys
+    import time
+    from sqlalchemy import event, text
+    from sqlalchemy.orm import Session
     from crmlab import system
+
+    @event.listens_for(Session, "before_commit")
+    def pause(session):                 # the action's rows are flushed, the transaction still open
+        n = session.execute(text("SELECT count(*) FROM opportunities")).scalar_one()
+        print("PAUSED_BEFORE_COMMIT", n, flush=True)
+        time.sleep(30)
+
     crm = system.open(sys.argv[1])
     zs = crm.login("zhangsan")
     zs.convert_lead(sys.argv[2], new_customer=True, new_contact=True)   # pauses before commit
@@ -31,11 +43,10 @@ def test_killed_mid_action_leaves_no_partial_document(db_url):
                                           contact_name="钱工")
     before = fingerprint(crm)
     crm.close()
-    env = {**os.environ, "CRMLAB_SYSTEM_PAUSE": "30"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, db_url, lead], stdout=subprocess.PIPE, env=env, text=True)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, db_url, lead], stdout=subprocess.PIPE, text=True)
     try:
         line = child.stdout.readline()
-        assert line.strip() == "PAUSED_BEFORE_COMMIT", line        # rows are flushed, not committed
+        assert line.split() == ["PAUSED_BEFORE_COMMIT", "1"], line  # the opportunity is written, not committed
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
     finally:
