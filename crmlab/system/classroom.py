@@ -228,8 +228,8 @@ def start_server(data_dir, port: int = DEFAULT_PORT, *, listen: str = "127.0.0.1
     res = _as_owner([str(bin_ / "pg_ctl"), "-D", str(data_dir), "-l", str(data_dir / "server.log"), "-w",
                      "-t", str(timeout), "-o", opts, "start"], timeout=timeout + 30)
     if res.returncode != 0:
-        raise RuntimeError(f"PostgreSQL did not start; see {data_dir / 'server.log'} / PostgreSQL 未能启动，"
-                           f"请查看 {data_dir / 'server.log'}:\n{res.stderr or res.stdout}")
+        raise RuntimeError(f"PostgreSQL 未能启动，请查看 {data_dir / 'server.log'} / PostgreSQL did not start; "
+                           f"see {data_dir / 'server.log'}:\n{res.stderr or res.stdout}")
     _create_database(data_dir, port, secrets_)
     return _server_url(url_host, port, secrets_["teacher"])
 
@@ -261,7 +261,7 @@ def _initdb(bin_: Path, data_dir: Path, password, loopback: bool, fast: bool, ti
     finally:
         pwfile.unlink(missing_ok=True)
     if res.returncode != 0:
-        raise RuntimeError(f"initdb failed / 初始化数据库失败:\n{res.stderr or res.stdout}")
+        raise RuntimeError(f"初始化数据库失败 / initdb failed:\n{res.stderr or res.stdout}")
     if not loopback:
         with open(data_dir / "pg_hba.conf", "a", encoding="utf-8") as f:
             f.write("# crmlab classroom: password logins from this server's subnets\n"
@@ -304,7 +304,7 @@ def stop_server(data_dir, *, timeout: int = 60) -> bool:
     res = _as_owner([str(_pg_bin() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "-t", str(timeout),
                      "stop"], timeout=timeout + 30)
     if res.returncode != 0:
-        raise RuntimeError(f"pg_ctl stop failed / 停止失败:\n{res.stderr or res.stdout}")
+        raise RuntimeError(f"停止数据库失败 / pg_ctl stop failed:\n{res.stderr or res.stdout}")
     return True
 
 
@@ -538,7 +538,7 @@ class RosterError(GuardFailed):
         self.problems = problems
         en = "\n".join(f"  line {r.line} ({r.student_id or '?'}), {r.column}: {r.problem}" for r in problems.itertuples())
         zh = "\n".join(f"  第 {r.line} 行（{r.student_id or '?'}）{r.column}：{r.problem_zh}" for r in problems.itertuples())
-        super().__init__("BAD_ROSTER", f"{len(problems)} problem(s) in the roster, nothing was written:\n{en}\n",
+        super().__init__("BAD_ROSTER", f"{len(problems)} problem(s) in the roster, nothing was written:\n{en}",
                          f"花名册有 {len(problems)} 处错误，未写入任何数据：\n{zh}")
 
 
