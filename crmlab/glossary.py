@@ -31,6 +31,7 @@ crmlab.errors.CRMLabError: 未知的决策角色 '老板'；可用：决策者 d
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -146,17 +147,18 @@ def table() -> pd.DataFrame:
 # Vocabularies: one registry of the closed code lists of crmlab
 # --------------------------------------------------------------------------------------------
 _REGISTRY: dict[str, "Vocabulary"] = {}
-_NO_DEFAULT = object()
+_IGNORED = re.compile(r"[\s_\-]+")
 
 
 def normalise(text) -> str | None:
-    """The lookup form of a label: NFKC (full-width → half-width), case-folded, without spaces.
+    """The lookup form of a label: NFKC (full-width → half-width), case-folded, without spaces,
+    underscores and hyphens (``decision_maker`` = ``Decision Maker`` = ``decision-maker``).
 
     ``None`` for ``None`` and for a missing value (NaN); other non-strings are looked up as
     their ``str()`` (so ``1`` finds the label ``"1"``).
 
-    >>> normalise(" Decision  Maker "), normalise("通过，评估结束"), normalise(None)
-    ('decisionmaker', '通过,评估结束', None)
+    >>> normalise(" Decision  Maker "), normalise("decision_maker"), normalise("通过，评估结束"), normalise(None)
+    ('decisionmaker', 'decisionmaker', '通过,评估结束', None)
     """
     if text is None or (isinstance(text, float) and text != text):
         return None
@@ -166,7 +168,7 @@ def normalise(text) -> str | None:
                 return None
         except (TypeError, ValueError):
             pass
-    return "".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+    return _IGNORED.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
 
 
 class Vocabulary(Mapping):
@@ -338,8 +340,8 @@ CARD_TYPE = Vocabulary("card_type", {
 
 #: Results of one evaluation round of an opportunity (评估结果), Kingdee's labels.
 EVALUATION_RESULT = Vocabulary("evaluation_result", {
-    "forward": ("通过，转下一评估人", "passed, to the next evaluator"),
+    "forward": ("通过，转下一评估人", "passed, to the next evaluator", ("通过,转下一评估人",)),
     "reject": ("驳回", "rejected"),
-    "pass": ("通过，评估结束", "passed, evaluation closed"),
-    "fail": ("不通过，评估结束", "not passed, evaluation closed"),
+    "pass": ("通过，评估结束", "passed, evaluation closed", ("通过,评估结束",)),
+    "fail": ("不通过，评估结束", "not passed, evaluation closed", ("不通过,评估结束",)),
 }, what=("evaluation result", "评估结果"))

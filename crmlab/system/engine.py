@@ -71,7 +71,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
-from crmlab import opportunity as op
+from crmlab import glossary, opportunity as op
 
 from . import lifecycle as lc
 from . import models as m
@@ -1355,9 +1355,8 @@ class CRM:
         return problems
 
 
-_CARD = {"prospect": "潜在客户", "current": "现有客户", "former": "流失客户"}
-_CARD_ALIASES = {k: k for k in _CARD} | {v: k for k, v in _CARD.items()} | {
-    "潜在": "prospect", "现有": "current", "流失": "former", "旧客户": "former", "旧": "former"}
+_CARD = {code: entry[0] for code, entry in glossary.CARD_TYPE.items()}   # the one table: glossary.CARD_TYPE
+_CARD_ALIASES = glossary.CARD_TYPE.aliases()
 
 
 def _card_code(label) -> str:
