@@ -40,7 +40,7 @@ import pandas as pd
 from .errors import CRMLabError
 
 __all__ = ["TERMS", "zh", "en", "key", "label", "table", "Vocabulary", "vocabulary", "vocabularies",
-           "DECISION_ROLE", "CARD_TYPE", "EVALUATION_RESULT"]
+           "normalise", "TERM", "DECISION_ROLE", "CARD_TYPE", "EVALUATION_RESULT"]
 
 # key: (primary Chinese term, English gloss, other accepted labels)
 TERMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -107,18 +107,12 @@ TERMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "satisfaction": ("满意度", "satisfaction", ("客户满意度",)),
 }
 
-_LOOKUP: dict[str, str] = {}
-for _key, (_zh, _en, _alts) in TERMS.items():
-    for _label in (_key, _zh, _en, *_alts):
-        _LOOKUP.setdefault(_label.casefold(), _key)
-
-
 def key(label: str) -> str:
     """Canonical key for an English or Chinese label; ``KeyError`` names the unknown label."""
-    try:
-        return _LOOKUP[str(label).strip().casefold()]
-    except KeyError:
-        raise KeyError(f"unknown term {label!r} (未知术语); see crmlab.glossary.table()") from None
+    found = TERM.get(label)
+    if found is None:
+        raise KeyError(f"unknown term {label!r} (未知术语); see crmlab.glossary.table()")
+    return found
 
 
 def zh(label: str) -> str:
@@ -316,6 +310,9 @@ def vocabularies() -> dict[str, Vocabulary]:
     """All registered vocabularies by name."""
     return dict(_REGISTRY)
 
+
+#: The glossary itself (:data:`TERMS`) as a vocabulary.
+TERM = Vocabulary("term", TERMS, what=("term", "术语"), error_code="UNKNOWN_TERM")
 
 # Shared vocabularies: used by more than one module (crmlab.archive, crmlab.system, datasets).
 
