@@ -182,7 +182,7 @@ LIFECYCLE: tuple[Rule, ...] = (
     Rule(("customer",), "add_credit", "资信/授信", ("saved", "audited"), "(same)",
          "owner, manager or director; valid_until after the report date", "credit record added; customer version +1"),
     Rule(("customer",), "change_card", "客户卡转换", ("saved", "audited"), "(same)",
-         "declared card move (潜在 → 现有 → 流失 → 现有); stop reason for 流失", "card history row"),
+         "declared card move (潜在 → 现有 → 旧客户 → 现有); stop reason for 旧客户", "card history row"),
     Rule(("customer",), "set_trading", "交易客户", ("saved", "audited"), "(same)", "role may audit",
          "is_trading = True (needed before sales and service documents)"),
     # -- lead (R9) --------------------------------------------------------------------------------
