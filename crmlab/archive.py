@@ -374,7 +374,6 @@ COLLECTION_METHOD = glossary.Vocabulary(
     "collection_method",
     {m: (zh, m.replace("_", " "), (zh.removesuffix("法"),)) for m, zh in COLLECTION_METHODS["zh"].items()},
     what=("collection method", "信息收集方法"), error_code="UNKNOWN_METHOD")
-_METHOD_ALIASES = COLLECTION_METHOD.aliases()
 
 
 def source_mix(df: pd.DataFrame, column: str = "source_method", verified: str | None = None) -> pd.DataFrame:
@@ -451,7 +450,6 @@ MANAGEMENT_PRINCIPLES = {
 #: ``datasets.load("contacts")`` (采购 is ``buyer``; ``purchaser`` is accepted); 评估小组 (a member
 #: of an evaluation panel — the 8-person group of the task 6 苏州金龙 case).
 DECISION_ROLES = glossary.DECISION_ROLE
-_ROLE_ALIASES = DECISION_ROLES.aliases()
 
 
 def decision_role(label) -> str:

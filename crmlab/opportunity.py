@@ -187,7 +187,6 @@ def _vocabulary(name: str, table: Mapping[str, tuple], what_en: str, what_zh: st
 STATUS = _vocabulary("opportunity_status", STATUSES, "status", "状态")
 CONTROL_MODE = _vocabulary("control_mode", CONTROL_MODES, "control mode", "控制方式")
 CONDITION_KIND = _vocabulary("condition_kind", CONDITION_KINDS, "condition kind", "推进条件")
-_STATUS_ALIASES = STATUS.aliases()
 
 
 def _lookup(value, vocabulary: glossary.Vocabulary) -> str:
