@@ -61,6 +61,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab import glossary
 from crmlab.errors import CRMLabError
 from crmlab.shortcuts import computes
 
@@ -188,20 +189,6 @@ def _amounts(values: pd.Series, name: str) -> pd.Series:
                            f"列 {name!r} 在行 {_short(rows)} 有 {len(rows)} 个负金额；请先剔除退货或更正录入")
     return out
 
-
-def _label_lookup(table: Mapping[str, tuple], extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Map every accepted label (code, Chinese, English, aliases) to its code."""
-    out: dict[str, str] = {}
-    for code, labels in table.items():
-        out[code] = code
-        for lab in labels:
-            if isinstance(lab, str):
-                out[lab] = code
-            else:
-                for a in lab:
-                    out[a] = code
-    out.update(extra or {})
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,9 +368,12 @@ COLLECTION_METHODS = pd.DataFrame(
       "must_verify": party == "third", "essence": ess} for m, zh, fam, party, ess in _METHODS]
 ).set_index("method")
 
-_METHOD_ALIASES = {**{m: m for m in COLLECTION_METHODS.index},
-                   **{zh: m for m, zh in COLLECTION_METHODS["zh"].items()},
-                   **{zh.removesuffix("法"): m for m, zh in COLLECTION_METHODS["zh"].items()}}
+#: The collection methods as a :class:`crmlab.glossary.Vocabulary` (code, Chinese name, the
+#: Chinese name without the final 法).
+COLLECTION_METHOD = glossary.Vocabulary(
+    "collection_method",
+    {m: (zh, m.replace("_", " "), (zh.removesuffix("法"),)) for m, zh in COLLECTION_METHODS["zh"].items()},
+    what=("collection method", "信息收集方法"), error_code="UNKNOWN_METHOD")
 
 
 def source_mix(df: pd.DataFrame, column: str = "source_method", verified: str | None = None) -> pd.DataFrame:
@@ -413,7 +403,7 @@ def source_mix(df: pd.DataFrame, column: str = "source_method", verified: str | 
     acquaintances          熟人法  1   0.25  first                       0
     """
     _need_columns(df, [column] + ([verified] if verified else []), "df")
-    codes = df[column].map(lambda v: _METHOD_ALIASES.get(v.strip() if isinstance(v, str) else v))
+    codes = df[column].map(COLLECTION_METHOD.get)
     bad = codes.isna()
     if bad.any():
         raise ArchiveError("UNKNOWN_METHOD", f"unknown collection method(s) {_short(df.loc[bad, column].unique())}; "
@@ -455,17 +445,11 @@ MANAGEMENT_PRINCIPLES = {
 # --------------------------------------------------------------------------------------------
 # Contacts and decision roles
 # --------------------------------------------------------------------------------------------
-#: Decision roles of a contact. Codes as in ``datasets.load("contacts")``; 评估小组 (a member of
-#: an evaluation panel — the 8-person group of the task 6 苏州金龙 case) as in ``crmlab.system``.
-DECISION_ROLES = {
-    "decision_maker": ("决策者", "decision maker"),
-    "buyer": ("采购", "buyer", ("采购者", "采购人")),
-    "influencer": ("影响者", "influencer"),
-    "user": ("使用者", "user"),
-    "gatekeeper": ("把关者", "gatekeeper", ("守门人",)),
-    "evaluator": ("评估小组", "evaluation panel member", ("评估小组成员",)),
-}
-_ROLE_ALIASES = _label_lookup(DECISION_ROLES)
+#: Decision roles of a contact: ``code: (中文, English, aliases)``, the one vocabulary
+#: :data:`crmlab.glossary.DECISION_ROLE` (shared with ``crmlab.system``). Codes as in
+#: ``datasets.load("contacts")`` (采购 is ``buyer``; ``purchaser`` is accepted); 评估小组 (a member
+#: of an evaluation panel — the 8-person group of the task 6 苏州金龙 case).
+DECISION_ROLES = glossary.DECISION_ROLE
 
 
 def decision_role(label) -> str:
@@ -475,11 +459,7 @@ def decision_role(label) -> str:
     >>> archive.decision_role("决策者"), archive.decision_role("buyer")
     ('decision_maker', 'buyer')
     """
-    code = _ROLE_ALIASES.get(label.strip() if isinstance(label, str) else label)
-    if code is None:
-        raise ArchiveError("UNKNOWN_ROLE", f"unknown decision role {label!r}; use one of {list(DECISION_ROLES)}",
-                           f"未知的决策角色 {label!r}；可用：{[v[0] for v in DECISION_ROLES.values()]}")
-    return code
+    return DECISION_ROLES.code(label, error=ArchiveError)
 
 
 def decision_map(contacts: pd.DataFrame, customers: pd.DataFrame | None = None,
@@ -502,7 +482,7 @@ def decision_map(contacts: pd.DataFrame, customers: pd.DataFrame | None = None,
     True
     """
     _need_columns(contacts, [customer, role], "contacts")
-    codes = contacts[role].map(lambda v: _ROLE_ALIASES.get(v.strip() if isinstance(v, str) else v))
+    codes = contacts[role].map(DECISION_ROLES.get)
     bad = codes.isna()
     if bad.any():
         raise ArchiveError("UNKNOWN_ROLE", f"contacts has unknown decision role(s) {_short(contacts.loc[bad, role].unique())}",
@@ -973,13 +953,13 @@ _ISSUE_TEXT = {
 _BOOL_LABELS = {True, False, 1, 0, "true", "false", "True", "False", "是", "否", "yes", "no", "Y", "N"}
 
 
-def _allowed_labels(c: Column) -> set | None:
+def _allowed_labels(c: Column):
     if c.code == "source_method":
-        return set(_METHOD_ALIASES)
+        return COLLECTION_METHOD
     if c.code == "card_type":
-        return set(CARD_TYPES.index) | set(CARD_TYPES["zh"]) | set(CARD_TYPES["short_zh"]) | {"流失客户"}
+        return glossary.CARD_TYPE
     if c.code == "decision_role":
-        return set(_ROLE_ALIASES)
+        return DECISION_ROLES
     if c.code == "customer_stage":
         return set(_STAGE_LABELS)
     return set(c.allowed) if c.allowed else None

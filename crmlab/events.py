@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import archive as _archive
+from crmlab import glossary
 from crmlab.shortcuts import computes
 from crmlab.archive import ArchiveError
 
@@ -119,9 +120,13 @@ LAUNCH_CHECKLIST = pd.DataFrame([
     ("follow_up", "会后跟进", "after the event: disc with the footage to customers, follow-up owner", "non-empty"),
 ], columns=["item", "zh", "en", "done_when"]).set_index("item")
 
-_PLAN_ALIASES = {**{k: k for k in LAUNCH_CHECKLIST.index}, **{zh: k for k, zh in LAUNCH_CHECKLIST["zh"].items()},
-                 "主办机构": "organiser", "主题": "theme", "邀请": "invitations", "录像": "video", "记者": "journalists",
-                 "跟进": "follow_up", "登记": "registration_staff", "展台": "booth_briefing"}
+_PLAN_SHORT = {"organiser": ("主办机构",), "theme": ("主题",), "invitations": ("邀请",), "video": ("录像",),
+               "journalists": ("记者",), "follow_up": ("跟进",), "registration_staff": ("登记",),
+               "booth_briefing": ("展台",)}
+#: The launch-plan items as a :class:`crmlab.glossary.Vocabulary` (code, 中文, short Chinese names).
+LAUNCH_ITEM = glossary.Vocabulary(
+    "launch_item", {k: (zh, k.replace("_", " "), _PLAN_SHORT.get(k, ())) for k, zh in LAUNCH_CHECKLIST["zh"].items()},
+    what=("plan item", "方案项目"), error_code="UNKNOWN_ITEM")
 _BRIEFING = {"time": ("时间",), "place": ("地点",), "speaker": ("演讲人", "主讲人"), "content": ("内容",)}
 
 
@@ -178,7 +183,7 @@ def validate_launch_plan(plan: Mapping, min_prospects: int = 1, errors: str = "r
         raise EventError("BAD_OPTION", "errors must be 'report' or 'raise'", "errors 只能是 'report' 或 'raise'")
     p = {}
     for k, v in plan.items():
-        key = _PLAN_ALIASES.get(k.strip() if isinstance(k, str) else k)
+        key = LAUNCH_ITEM.get(k)
         if key is None:
             raise EventError("UNKNOWN_ITEM", f"unknown plan item {k!r}; use one of {list(LAUNCH_CHECKLIST.index)}",
                              f"未知的方案项目 {k!r}；可用：{list(LAUNCH_CHECKLIST['zh'])}")
@@ -241,7 +246,8 @@ REGISTRATION_FIELDS = {
     "is_journalist": "是否记者", "media": "所属媒体", "interest": "感兴趣产品", "is_prospect": "是否潜在客户",
     "customer_id": "客户编号", "follow_up_owner": "后续跟进人", "registered_at": "登记时间",
 }
-_REG_ALIASES = {**{k: k for k in REGISTRATION_FIELDS}, **{v: k for k, v in REGISTRATION_FIELDS.items()}}
+REGISTRATION_FIELD = glossary.Vocabulary("registration_field", {k: (v, k) for k, v in REGISTRATION_FIELDS.items()},
+                                         what=("registration field", "登记字段"), error_code="UNKNOWN_FIELD")
 _BOOL_COLS = ("is_journalist", "is_prospect")
 
 
@@ -275,13 +281,13 @@ def registration_log(rows=None) -> pd.DataFrame:
         frame = rows.copy()
     else:
         frame = pd.DataFrame(list(rows))
-    unknown = [c for c in frame.columns if c not in _REG_ALIASES]
+    unknown = [c for c in frame.columns if c not in REGISTRATION_FIELD]
     if unknown:
         raise EventError("UNKNOWN_FIELD", f"unknown registration field(s) {unknown}; use {list(REGISTRATION_FIELDS)}",
                          f"未知的登记字段 {unknown}；可用：{list(REGISTRATION_FIELDS.values())}")
     merged = {}
     for c in REGISTRATION_FIELDS:     # English and Chinese columns of one field: first non-blank wins
-        sources = [col for col in frame.columns if _REG_ALIASES[col] == c]
+        sources = [col for col in frame.columns if REGISTRATION_FIELD.get(col) == c]
         value = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         for col in sources:
             take = value.map(_blank) & ~frame[col].map(_blank)

@@ -53,6 +53,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from crmlab import glossary
 from crmlab.errors import CRMLabError, InvalidTransition
 from crmlab.shortcuts import computes
 
@@ -176,30 +177,20 @@ CONDITION_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 QUALIFY_BASES = {"formal_request": "客户正式提出需求", "template_match": "符合商机确认模板"}
 
 
-def _alias_map(table: Mapping[str, tuple]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for code, entry in table.items():
-        labels = [code, entry[0], *entry[-1]]
-        for label in labels:
-            out[str(label)] = code
-            out[str(label).lower()] = code
-    return out
+def _vocabulary(name: str, table: Mapping[str, tuple], what_en: str, what_zh: str) -> glossary.Vocabulary:
+    """A registered vocabulary from a ``code: (中文, [English,] aliases)`` table of this module."""
+    entries = {code: (e[0], e[1] if len(e) == 3 else code, e[-1]) for code, e in table.items()}
+    return glossary.Vocabulary(name, entries, what=(what_en, what_zh),
+                               error_code=f"UNKNOWN_{what_en.upper().replace(' ', '_')}")
 
 
-_STATUS_ALIASES = _alias_map(STATUSES)
-_CONTROL_ALIASES = _alias_map(CONTROL_MODES)
-_KIND_ALIASES = _alias_map(CONDITION_KINDS)
+STATUS = _vocabulary("opportunity_status", STATUSES, "status", "状态")
+CONTROL_MODE = _vocabulary("control_mode", CONTROL_MODES, "control mode", "控制方式")
+CONDITION_KIND = _vocabulary("condition_kind", CONDITION_KINDS, "condition kind", "推进条件")
 
 
-def _lookup(value, aliases: Mapping[str, str], what_en: str, what_zh: str) -> str:
-    key = str(value).strip()
-    code = aliases.get(key, aliases.get(key.lower()))
-    if code is None:
-        valid = sorted({v for v in aliases.values()})
-        raise UnknownLabel(f"UNKNOWN_{what_en.upper().replace(' ', '_')}",
-                           f"unknown {what_en} {value!r}; use one of {valid}",
-                           f"未知的{what_zh} {value!r}，可用：{valid}")
-    return code
+def _lookup(value, vocabulary: glossary.Vocabulary) -> str:
+    return vocabulary.code(value, error=UnknownLabel)
 
 
 def status_code(label) -> str:
@@ -208,7 +199,7 @@ def status_code(label) -> str:
     >>> status_code("赢单"), status_code("执行中"), status_code("lost")
     ('won', 'open', 'lost')
     """
-    return _lookup(label, _STATUS_ALIASES, "status", "状态")
+    return _lookup(label, STATUS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,11 +251,11 @@ class Stage:
                                f"阶段 {self.code!r} 的成功率必须在 0 与 1 之间（不含端点），得到 {self.probability!r}")
         object.__setattr__(self, "probability", p)
         object.__setattr__(self, "days", int(self.days))
-        object.__setattr__(self, "control", _lookup(self.control, _CONTROL_ALIASES, "control mode", "控制方式"))
+        object.__setattr__(self, "control", _lookup(self.control, CONTROL_MODE))
         items = self.conditions.items() if isinstance(self.conditions, Mapping) else self.conditions
         conds = []
         for kind, minimum in items:
-            kind = _lookup(kind, _KIND_ALIASES, "condition kind", "推进条件")
+            kind = _lookup(kind, CONDITION_KIND)
             if isinstance(minimum, bool) or not isinstance(minimum, (int, np.integer)) or minimum < 0:
                 raise InvalidValue("STAGE_CONDITION", f"stage {self.code!r}: the minimum for {kind!r} must be an integer ≥ 0",
                                    f"阶段 {self.code!r} 的 {kind!r} 最少次数必须是非负整数")
@@ -724,7 +715,7 @@ class Opportunity:
 
     def record(self, kind, *, by, at, note: str = "") -> Activity:
         """Log an activity, task, quote or sample (活动/任务/报价/样品) in the current stage."""
-        kind = _lookup(kind, _KIND_ALIASES, "condition kind", "推进条件")
+        kind = _lookup(kind, CONDITION_KIND)
         _, who, when = self._check("record", by, at)
         a = Activity(self.opportunity_id, kind, self.stage, when, who, str(note))
         self.activities.append(a)
@@ -851,7 +842,8 @@ GRADE_INDICATORS: tuple[Indicator, ...] = (
     Indicator("customer_activity", "客户活跃程度", "customer activity", "customer", False),
 )
 _INDICATOR_CODES = tuple(i.code for i in GRADE_INDICATORS)
-_INDICATOR_ALIASES = {k: i.code for i in GRADE_INDICATORS for k in (i.code, i.zh, i.en)}
+GRADE_INDICATOR = glossary.Vocabulary("grade_indicator", {i.code: (i.zh, i.en) for i in GRADE_INDICATORS},
+                                      what=("indicator", "指标"), error_code="UNKNOWN_INDICATOR")
 
 # Saaty (1980) The Analytic Hierarchy Process, random consistency index RI for n = 1 … 15.
 RANDOM_INDEX: dict[int, float] = {1: 0.0, 2: 0.0, 3: 0.58, 4: 0.90, 5: 1.12, 6: 1.24, 7: 1.32, 8: 1.41,
@@ -966,9 +958,11 @@ PRESCREEN: dict[str, tuple[float, float]] = {
     "city": (300_000.0, 50_000.0),
     "county": (100_000.0, 20_000.0),
 }
-_TIER_ALIASES = {"province": "province", "省": "province", "省级": "province",
-                 "city": "city", "市": "city", "市级": "city",
-                 "county": "county", "县": "county", "县级": "county", "区县": "county"}
+PRESCREEN_TIER = glossary.Vocabulary("prescreen_tier", {
+    "province": ("省级", "province", ("省",)),
+    "city": ("市级", "city", ("市",)),
+    "county": ("县级", "county", ("县", "区县")),
+}, what=("tier", "层级"), error_code="UNKNOWN_TIER")
 
 # Levels 一级 重大 / 二级 重要 / 三级 普通 (task 7 §7.1.2 ①); the cut-offs (table 7-2 is lost) and the
 # time limits (working days to respond) are crmlab's defaults, not the textbook's.
@@ -977,7 +971,8 @@ GRADE_LEVELS: dict[str, tuple[str, str]] = {
     "important": ("二级", "重要"),
     "ordinary": ("三级", "普通"),
 }
-_LEVEL_ALIASES = {k: code for code, (a, b) in GRADE_LEVELS.items() for k in (code, a, b)}
+GRADE_LEVEL = glossary.Vocabulary("grade_level", {code: (a, code, (b,)) for code, (a, b) in GRADE_LEVELS.items()},
+                                  what=("grade level", "商机级别"), error_code="UNKNOWN_LEVEL")
 GRADE_CUTS = (3.0, 4.0)
 TIME_LIMITS: dict[str, int] = {"major": 1, "important": 3, "ordinary": 7}
 
@@ -994,11 +989,11 @@ def prescreen(annual_revenue, tier: str = "city", social_impact: bool = False):
     ('major', 'ordinary', None)
     """
     revenue = _amount(annual_revenue, "annual_revenue")
-    key = str(tier).strip()
-    if key not in _TIER_ALIASES:
+    key = PRESCREEN_TIER.get(tier)
+    if key is None:
         raise UnknownLabel("UNKNOWN_TIER", f"unknown tier {tier!r}; use province, city or county",
                            f"未知的层级 {tier!r}，可用：省 / 市 / 县")
-    top, bottom = PRESCREEN[_TIER_ALIASES[key]]
+    top, bottom = PRESCREEN[key]
     if social_impact or revenue > top:
         return "major"
     if revenue < bottom:
@@ -1013,7 +1008,7 @@ def _indicator_vector(x, what: str) -> np.ndarray:
         items = dict(x.items())
         keys = {}
         for k in items:
-            code = _INDICATOR_ALIASES.get(str(k).strip())
+            code = GRADE_INDICATOR.get(k)
             if code is None:
                 raise UnknownLabel("UNKNOWN_INDICATOR", f"unknown indicator {k!r}; use {list(_INDICATOR_CODES)}",
                                    f"未知的指标 {k!r}，可用：{[i.zh for i in GRADE_INDICATORS]}")
@@ -1063,7 +1058,7 @@ def grade_score(scores, weights, oriented: bool = True):
     if isinstance(scores, pd.DataFrame):
         cols = {}
         for c in scores.columns:
-            code = _INDICATOR_ALIASES.get(str(c).strip())
+            code = GRADE_INDICATOR.get(c)
             if code is not None:
                 cols[code] = c
         missing = [c for c in _INDICATOR_CODES if c not in cols]
@@ -1156,12 +1151,12 @@ def due_date(start, level, time_limits: Mapping[str, int] = TIME_LIMITS) -> pd.T
     >>> due_date("2024-03-01", "一级"), due_date("2024-03-01", "ordinary")   # a Friday
     (Timestamp('2024-03-04 00:00:00'), Timestamp('2024-03-12 00:00:00'))
     """
-    key = str(level).strip()
-    if key not in _LEVEL_ALIASES:
+    key = GRADE_LEVEL.get(level)
+    if key is None:
         raise UnknownLabel("UNKNOWN_LEVEL", f"unknown grade level {level!r}; use {list(GRADE_LEVELS)}",
                            f"未知的商机级别 {level!r}，可用：一级/二级/三级")
     day = np.datetime64(pd.Timestamp(_ts(start, "start")).date())
-    return pd.Timestamp(np.busday_offset(day, int(time_limits[_LEVEL_ALIASES[key]]), roll="forward"))
+    return pd.Timestamp(np.busday_offset(day, int(time_limits[key]), roll="forward"))
 
 
 def horizon(expected_close, as_of, near_days: int = 90) -> str:
@@ -1200,7 +1195,7 @@ def validate_opportunities(opps: pd.DataFrame, method: SalesMethod = DEFAULT_MET
     if missing:
         raise InvalidValue("MISSING_COLUMNS", f"missing columns {missing}", f"缺少列 {missing}")
     out = opps.copy(deep=False)      # copy-on-write: the caller's frame is never changed
-    status, _ = _map_labels(out["status"], _STATUS_ALIASES)
+    status, _ = _map_labels(out["status"], STATUS)
     bad = out.loc[status.isna(), "status"]
     if len(bad):
         raise UnknownLabel("UNKNOWN_STATUS", f"unknown status values {_short(bad.unique())}; use {list(STATUSES)}",
@@ -1546,7 +1541,9 @@ QUOTE_PRINCIPLES: tuple[Principle, ...] = (
               "耐心打心理战，从标准价开始逐步让步", "be patient: fight a psychological battle from the list price", "list"),
 )
 _PRINCIPLES = {p.code: p for p in QUOTE_PRINCIPLES}
-_PRINCIPLE_ALIASES = {k: p.code for p in QUOTE_PRINCIPLES for k in (p.code, str(p.number), p.condition_zh)}
+QUOTE_PRINCIPLE = glossary.Vocabulary(
+    "quote_principle", {p.code: (p.condition_zh, p.condition_en, (str(p.number),)) for p in QUOTE_PRINCIPLES},
+    what=("principle", "报价原则"), error_code="UNKNOWN_PRINCIPLE")
 
 
 @computes("opening_price", "报价原则与开盘价", "opening price")
@@ -1591,13 +1588,13 @@ def suggest_price(list_price, floor_price, principle: str, near_floor: float = 0
     (840.0, 1000.0)
     """
     lp, fp = _prices(list_price, floor_price)
-    key = str(principle).strip()
-    if key not in _PRINCIPLE_ALIASES:
+    key = QUOTE_PRINCIPLE.get(principle)
+    if key is None:
         raise UnknownLabel("UNKNOWN_PRINCIPLE", f"unknown principle {principle!r}; use {list(_PRINCIPLES)}",
                            f"未知的报价原则 {principle!r}")
     if not 0 <= near_floor < 1:
         raise InvalidValue("BAD_MARGIN", "near_floor must be in [0, 1)", "near_floor 必须在 [0, 1) 之间")
-    policy = _PRINCIPLES[_PRINCIPLE_ALIASES[key]].price_policy
+    policy = _PRINCIPLES[key].price_policy
     if policy == "list":
         return lp
     if policy == "floor":
@@ -1693,11 +1690,11 @@ class Quote:
 
     def __post_init__(self):
         if self.principle is not None:
-            key = str(self.principle).strip()
-            if key not in _PRINCIPLE_ALIASES:
+            key = QUOTE_PRINCIPLE.get(self.principle)
+            if key is None:
                 raise UnknownLabel("UNKNOWN_PRINCIPLE", f"unknown principle {self.principle!r}",
                                    f"未知的报价原则 {self.principle!r}")
-            self.principle = _PRINCIPLE_ALIASES[key]
+            self.principle = key
         lines = list(self.lines)
         if not all(isinstance(x, QuoteLine) for x in lines):
             raise InvalidValue("BAD_LINE", "lines must be QuoteLine objects", "报价行必须是 QuoteLine")
@@ -1756,8 +1753,10 @@ COMPARISON_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "design": ("设计", "款式"), "performance": ("性能",), "reputation": ("声誉", "信誉", "口碑"),
     "service": ("服务",),
 }
-_ATTR_ALIASES = {k: code for code, names in COMPARISON_ATTRIBUTES.items() for k in (code, *names)}
-_ATTR_ALIASES.update({"price": "price", "价格": "price"})
+COMPARISON_ATTRIBUTE = glossary.Vocabulary(
+    "comparison_attribute",
+    {code: (names[0], code, names[1:]) for code, names in {**COMPARISON_ATTRIBUTES, "price": ("价格",)}.items()},
+    what=("attribute", "比较项"), error_code="UNKNOWN_ATTRIBUTE")
 
 
 def comparison_table(own: Mapping, competitors: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -1782,7 +1781,7 @@ def comparison_table(own: Mapping, competitors: Mapping[str, Mapping]) -> pd.Dat
     for name, offer in offers.items():
         row = {}
         for k, v in dict(offer).items():
-            code = _ATTR_ALIASES.get(str(k).strip())
+            code = COMPARISON_ATTRIBUTE.get(k)
             if code is None:
                 raise UnknownLabel("UNKNOWN_ATTRIBUTE",
                                    f"{name}: unknown attribute {k!r}; use design, performance, reputation, service, price",

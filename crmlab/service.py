@@ -46,7 +46,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from .shortcuts import computes
 from .errors import CRMLabError, bilingual, parts
-from . import _validate
+from . import _validate, glossary
 from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
 
 __all__ = [
@@ -257,15 +257,17 @@ EVENT_KINDS: dict[str, str] = {
     "consult": "咨询", "install": "安装", "repair": "维修", "maintenance": "保养", "exchange": "换货",
     "refund": "退货", "followup": "回访", "complaint": "投诉", "nonconforming": "不合格认定",
 }
-_KIND_ALIASES = {**{v: k for k, v in EVENT_KINDS.items()}, **{k: k for k in EVENT_KINDS},
-                 "consultation": "consult", "installation": "install", "return": "refund", "退款": "refund",
-                 "修理": "repair", "更换": "exchange", "follow_up": "followup", "维护": "maintenance",
-                 "经认定不合格": "nonconforming"}
+_KIND_MORE = {"consult": ("consultation",), "install": ("installation",), "refund": ("return", "退款"),
+              "repair": ("修理",), "exchange": ("更换",), "followup": ("follow_up",), "maintenance": ("维护",),
+              "nonconforming": ("经认定不合格",)}
+#: The event kinds as a :class:`crmlab.glossary.Vocabulary` (code, 中文, English synonyms).
+EVENT_KIND = glossary.Vocabulary("event_kind", {k: (v, k, _KIND_MORE.get(k, ())) for k, v in EVENT_KINDS.items()},
+                                 what=("event kind", "服务记录类型"))
 _AFTER_PURCHASE = {"repair", "maintenance", "exchange", "refund", "followup", "nonconforming", "install"}
 
 
 def _kind(value) -> str:
-    key = _KIND_ALIASES.get(str(value).strip().casefold()) if not _blank(value) else None
+    key = EVENT_KIND.get(value) if not _blank(value) else None
     if key is None:
         raise _err(f"unknown event kind {value!r}; use one of {list(EVENT_KINDS)} or {list(EVENT_KINDS.values())}.",
                    f"未知的服务记录类型 {value!r}；可用：{list(EVENT_KINDS.values())}。")

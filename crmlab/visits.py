@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from crmlab import archive as _archive
+from crmlab import glossary
 from crmlab.shortcuts import computes
 from crmlab.archive import ArchiveError
 
@@ -59,15 +60,12 @@ class VisitError(ArchiveError):
     """
 
 
-def _lookup(table: Mapping[str, tuple], label, what_en: str, what_zh: str) -> str:
+def _lookup(vocabulary: glossary.Vocabulary, label) -> str:
     """Code for a label given as the code, the Chinese or the English name."""
-    if isinstance(label, str):
-        key = label.strip()
-        for code, labels in table.items():
-            if key == code or key in labels[:2]:
-                return code
-    raise VisitError("UNKNOWN_LABEL", f"unknown {what_en} {label!r}; use one of {list(table)}",
-                     f"未知的{what_zh} {label!r}；可用：{[v[0] for v in table.values()]}")
+    code = vocabulary.get(label) if isinstance(label, str) else None
+    if code is None:
+        raise VisitError("UNKNOWN_LABEL", *vocabulary.unknown_message(label))
+    return code
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,6 +73,7 @@ def _lookup(table: Mapping[str, tuple], label, what_en: str, what_zh: str) -> st
 # --------------------------------------------------------------------------------------------
 #: The three visit types of task 6 §6.1.2: (中文, English).
 VISIT_TYPES = {"new": ("新客户", "new customer"), "old": ("老客户", "old customer"), "key": ("大客户", "key customer")}
+VISIT_TYPE = glossary.Vocabulary("visit_type", VISIT_TYPES, what=("visit type", "拜访类型"))
 
 #: The four phases of a visit (拜访的四个环节), task 6 §6.1.3 5: (中文, English, what to do).
 VISIT_PHASES = {
@@ -105,7 +104,7 @@ def visit_type(label) -> str:
     >>> visits.visit_type("大客户"), visits.visit_type("new")
     ('key', 'new')
     """
-    return _lookup(VISIT_TYPES, label, "visit type", "拜访类型")
+    return _lookup(VISIT_TYPE, label)
 
 
 def phase_code(label) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import glossary
 from ._errors import bilingual, fail
 
 __all__ = ["SURVEY_STEPS", "STAGES", "SURVEY_TYPES", "PROPOSAL_SECTIONS", "BUDGET_ITEMS", "OUTSOURCE_CONDITIONS",
@@ -61,8 +62,9 @@ SURVEY_TYPES: dict[str, dict[str, str]] = {
     "causal": {"zh": "因果性调查", "purpose": "show whether a change in X causes a change in Y",
                "planning": "controlled comparison (often an experiment)"},
 }
-_TYPE_ALIASES = {k: k for k in SURVEY_TYPES} | {v["zh"]: k for k, v in SURVEY_TYPES.items()} | \
-    {v["zh"].removesuffix("调查"): k for k, v in SURVEY_TYPES.items()}
+SURVEY_TYPE = glossary.Vocabulary(
+    "survey_type", {k: (v["zh"], f"{k} survey", (v["zh"].removesuffix("调查"),)) for k, v in SURVEY_TYPES.items()},
+    what=("survey type", "调查类型"))
 
 #: The six parts of the survey proposal (调查建议书), textbook task 3 §3.2 step B7.
 PROPOSAL_SECTIONS: tuple[str, ...] = ("概要", "背景", "调查的目的", "调查方法", "调查组织进度安排与费用支付估计", "附录")
@@ -227,7 +229,7 @@ class SurveyPlan:
     status: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.survey_type = _TYPE_ALIASES.get(self.survey_type, self.survey_type)
+        self.survey_type = SURVEY_TYPE.get(self.survey_type, self.survey_type)
         known = {s[0] for s in SURVEY_STEPS}
         self.status = {s[0]: "todo" for s in SURVEY_STEPS} | {k: v for k, v in dict(self.status).items() if k in known}
 

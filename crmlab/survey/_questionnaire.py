@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import glossary
 from ._errors import bilingual, fail
 from ..shortcuts import computes
 from ._likert import LIKERT_5, LIKERT_7, MULTI_SEP, _is_missing, _norm, _split_multi, likert_scale
@@ -52,17 +53,16 @@ QUESTION_TYPES: dict[str, tuple[str, str]] = {
 #: The Kingdee question-bank types (textbook task 12 §12.6) and what each crmlab type becomes there.
 KINGDEE_TYPES: dict[str, str] = {"single": "单选题", "multiple": "多选题", "true_false": "判断题", "open": "问答题",
                                  "likert": "单选题", "matrix": "单选题", "numeric": "问答题"}
-_TYPE_ALIASES = {
-    "single": "single", "单选题": "single", "单选": "single", "single choice": "single", "radio": "single",
-    "multiple": "multiple", "多选题": "multiple", "多选": "multiple", "multiple choice": "multiple",
-    "checkbox": "multiple",
-    "true_false": "true_false", "判断题": "true_false", "判断": "true_false", "true/false": "true_false",
-    "yes/no": "true_false", "yes_no": "true_false", "tf": "true_false",
-    "open": "open", "问答题": "open", "问答": "open", "text": "open", "open question": "open",
-    "likert": "likert", "量表题": "likert", "量表": "likert", "rating": "likert", "scale": "likert",
-    "matrix": "matrix", "矩阵题": "matrix", "矩阵": "matrix", "grid": "matrix",
-    "numeric": "numeric", "数值题": "numeric", "数值": "numeric", "number": "numeric",
-}
+#: The question types as a :class:`crmlab.glossary.Vocabulary` (with the short and English names).
+QUESTION_TYPE = glossary.Vocabulary("question_type", {
+    "single": ("单选题", "single choice", ("单选", "radio")),
+    "multiple": ("多选题", "multiple choice", ("多选", "checkbox")),
+    "true_false": ("判断题", "true/false", ("判断", "yes/no", "yes_no", "tf")),
+    "open": ("问答题", "open question", ("问答", "text")),
+    "likert": ("量表题", "rating scale (Likert)", ("量表", "rating", "scale")),
+    "matrix": ("矩阵题", "matrix (grid) question", ("矩阵", "grid")),
+    "numeric": ("数值题", "numeric answer", ("数值", "number")),
+}, what=("question type", "题型"))
 
 #: Elements of the cover note (卷首语), textbook task 3 §3.3 (l.1287–1297), with the words that show
 #: an element is present in a free-text cover note: (key, 中文, English, keywords).
@@ -118,8 +118,7 @@ class Option:
 
 
 def _qtype(qtype) -> str:
-    key = (_TYPE_ALIASES.get(qtype.strip().casefold()) or _TYPE_ALIASES.get(_norm(qtype))) \
-        if isinstance(qtype, str) else None
+    key = QUESTION_TYPE.get(qtype) if isinstance(qtype, str) else None
     if key is None:
         raise fail(f"unknown question type {qtype!r}; use one of {', '.join(QUESTION_TYPES)} "
                    f"or {', '.join(v[0] for v in QUESTION_TYPES.values())}",

@@ -23,6 +23,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from .. import glossary
 from ._errors import fail
 from ..shortcuts import computes
 
@@ -54,14 +55,19 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "quota": ("非随机抽样", "non-probability"), "census": ("普查和典型调查", "complete enumeration"),
     "typical": ("普查和典型调查", "non-probability"),
 }
-_ALIASES = {k: k for k in SAMPLING_METHODS} | {
-    "纯随机抽样": "simple_random", "简单随机抽样": "simple_random", "srs": "simple_random",
-    "机械抽样": "systematic", "等距抽样": "systematic", "系统抽样": "systematic",
-    "类型抽样": "stratified", "类型比例抽样": "stratified", "分层抽样": "stratified",
-    "整群抽样": "cluster", "任意抽样": "convenience", "便利抽样": "convenience",
-    "判断抽样": "judgement", "立意抽样": "judgement", "大意抽样": "judgement", "purposive": "judgement",
-    "配额抽样": "quota", "普查": "census", "典型调查": "typical",
-}
+#: The sampling methods as a :class:`crmlab.glossary.Vocabulary`: code, the Chinese name of
+#: :data:`SAMPLING_METHODS`, English name and the other names in use.
+SAMPLING_METHOD = glossary.Vocabulary("sampling_method", {
+    "simple_random": ("纯随机抽样", "simple random sampling", ("简单随机抽样", "srs")),
+    "systematic": ("机械抽样", "systematic sampling", ("等距抽样", "系统抽样")),
+    "stratified": ("类型抽样（类型比例抽样）", "stratified sampling", ("类型抽样", "类型比例抽样", "分层抽样")),
+    "cluster": ("整群抽样", "cluster sampling"),
+    "convenience": ("任意抽样", "convenience sampling", ("便利抽样",)),
+    "judgement": ("判断抽样（立意抽样）", "judgement sampling", ("判断抽样", "立意抽样", "大意抽样", "purposive")),
+    "quota": ("配额抽样", "quota sampling"),
+    "census": ("普查", "census"),
+    "typical": ("典型调查", "typical-case survey"),
+}, what=("sampling method", "抽样方法"))
 
 
 def sampling_methods() -> pd.DataFrame:
@@ -80,7 +86,7 @@ def is_random(method: str, per: str = "statistics") -> bool:
     >>> is_random("类型抽样"), is_random("类型抽样", per="textbook")
     (True, False)
     """
-    key = _ALIASES.get(str(method).strip().casefold()) or _ALIASES.get(str(method).strip())
+    key = SAMPLING_METHOD.get(method)
     if key is None:
         raise fail(f"unknown sampling method {method!r}; known: {', '.join(SAMPLING_METHODS)}",
                    f"未知抽样方法 {method!r}")

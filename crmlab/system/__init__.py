@@ -3,7 +3,7 @@
 One database (SQLAlchemy 2: a SQLite file by default, or PostgreSQL by URL), users with roles,
 Kingdee-style documents with one declared lifecycle (save → audit → close, multi-level audit,
 un-audit, push-down 下推), the customer archive (客户档案: three levels of customer data, contacts
-with decision roles, credit records, 潜在/现有/流失 cards), and the textbook's flows:
+with decision roles, credit records, 潜在/现有/旧客户 cards), and the textbook's flows:
 
 * task 12 初始化设置 — users, home-page schemes, competitors, sales methods and stages,
   knowledge types, service levels, the survey question bank;

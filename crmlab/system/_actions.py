@@ -16,7 +16,7 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
-from crmlab import opportunity as op
+from crmlab import glossary, opportunity as op
 
 from . import fields
 from . import lifecycle as lc
@@ -28,13 +28,11 @@ from .errors import CRMError, GuardFailed, IllegalTransition, InvalidValue, NotF
 # Vocabularies (crmlab defaults where the textbook prints none, digest §5.2.2)
 # --------------------------------------------------------------------------------------------
 HOME_BLOCKS = ("消息", "待处理", "报表分析", "业务数据", "常用功能", "其他")           # task 12.1
-DECISION_ROLES = {"decision_maker": "决策者", "purchaser": "采购", "user": "使用者", "influencer": "影响者",
-                  "evaluator": "评估小组"}
-_DECISION_ALIASES = {k: k for k in DECISION_ROLES} | {v: k for k, v in DECISION_ROLES.items()}
-EVALUATION_RESULTS = {"forward": "通过，转下一评估人", "reject": "驳回", "pass": "通过，评估结束",
-                      "fail": "不通过，评估结束"}
-_RESULT_ALIASES = {k: k for k in EVALUATION_RESULTS} | {v: k for k, v in EVALUATION_RESULTS.items()} | {
-    "通过,转下一评估人": "forward", "通过,评估结束": "pass", "不通过,评估结束": "fail"}
+# decision roles and evaluation results: the one tables of crmlab.glossary (采购 is "buyer", "purchaser" an alias)
+DECISION_ROLES = {code: entry[0] for code, entry in glossary.DECISION_ROLE.items()}
+_DECISION_ALIASES = glossary.DECISION_ROLE.aliases()
+EVALUATION_RESULTS = {code: entry[0] for code, entry in glossary.EVALUATION_RESULT.items()}
+_RESULT_ALIASES = glossary.EVALUATION_RESULT.aliases()
 INTEREST_LEVELS = {"high": "高", "medium": "中", "low": "低"}
 _INTEREST_ALIASES = {k: k for k in INTEREST_LEVELS} | {v: k for k, v in INTEREST_LEVELS.items()}
 #: Card-type transitions of the customer archive (task 5 §5.1.3): (action, from, to, guard).

@@ -20,6 +20,8 @@ import operator
 
 from sqlalchemy import Date, DateTime
 
+from crmlab import glossary
+
 from . import fields
 from . import models as m
 from .errors import GuardFailed
@@ -139,9 +141,8 @@ def _need(value, en: str, zh: str, code: str = "REQUIRED"):
     return fields.text(value if not isinstance(value, str) else value.strip(), en, zh, None)
 
 
-_CARD = {"prospect": "潜在客户", "current": "现有客户", "former": "流失客户"}
-_CARD_ALIASES = {k: k for k in _CARD} | {v: k for k, v in _CARD.items()} | {
-    "潜在": "prospect", "现有": "current", "流失": "former", "旧客户": "former", "旧": "former"}
+_CARD = {code: entry[0] for code, entry in glossary.CARD_TYPE.items()}   # the one table: glossary.CARD_TYPE
+_CARD_ALIASES = glossary.CARD_TYPE.aliases()
 
 
 def _card_code(label) -> str:

@@ -45,7 +45,7 @@ import math
 
 import pandas as pd
 
-from crmlab import check
+from crmlab import check, glossary
 from crmlab.errors import CRMLabError
 
 from . import lifecycle as lc
@@ -59,10 +59,8 @@ _A_NUMBER = "一个单据编号 (a document number)"
 _AN_OPP = "一个商机编号 (an opportunity number)"
 _KEEP_NO = "把操作返回的单据编号存进变量 (store the number the action returned)。"
 
-_EVALUATION_LABELS = {"forward": "通过，转下一评估人", "reject": "驳回", "pass": "通过，评估结束",
-                      "fail": "不通过，评估结束"}
-_EVALUATION_ALIASES = ({k: k for k in _EVALUATION_LABELS} | {v: k for k, v in _EVALUATION_LABELS.items()}
-                       | {v.replace("，", ","): k for k, v in _EVALUATION_LABELS.items()})
+# evaluation results: the one table crmlab.glossary.EVALUATION_RESULT (also read by crmlab.system)
+_EVALUATION_LABELS = {code: entry[0] for code, entry in glossary.EVALUATION_RESULT.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,7 +555,7 @@ def expect_evaluations(crm, opp, results, evaluators=None, label: str | None = N
                    hint or "把 convert_lead() 返回的商机编号存进变量 (store the number convert_lead() returned)。")
     want = []
     for r in results:
-        code = _EVALUATION_ALIASES.get(str(r).strip())
+        code = glossary.EVALUATION_RESULT.get(r)
         if code is None:
             check.fail(f"{label}: 评估结果 result", f"其中之一 (one of) {list(_EVALUATION_LABELS)}", repr(r))
         want.append(code)

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from crmlab import glossary
 from crmlab import opportunity as _op
 
 from .errors import GuardFailed, IllegalTransition
@@ -77,9 +78,12 @@ DOC_TYPES: dict[str, DocType] = {d.code: d for d in (
     DocType("service_contract", "服务合同", "FWHT", "saved"),
 )}
 
-_TYPE_ALIASES = {k: k for k in DOC_TYPES} | {d.zh: d.code for d in DOC_TYPES.values()} | {
-    "商业机会": "opportunity", "销售报价单": "quote", "报价单": "quote", "CRM销售合同": "contract",
-    "合同": "contract", "样品": "sample", "派工": "work_order", "服务报价": "service_quote"}
+_TYPE_MORE = {"opportunity": ("商业机会",), "quote": ("销售报价单", "报价单"), "contract": ("CRM销售合同", "合同"),
+              "sample": ("样品",), "work_order": ("派工",), "service_quote": ("服务报价",)}
+#: The document types as a :class:`crmlab.glossary.Vocabulary` (code, Kingdee name, other names).
+DOC_TYPE = glossary.Vocabulary(
+    "doc_type", {d.code: (d.zh, d.code.replace("_", " "), _TYPE_MORE.get(d.code, ())) for d in DOC_TYPES.values()},
+    what=("document type", "单据类型"), error_code="UNKNOWN_DOC_TYPE")
 
 #: Status code → Kingdee label (中文). Opportunity codes follow :mod:`crmlab.opportunity`.
 STATUS_LABELS: dict[str, str] = {
@@ -178,7 +182,7 @@ LIFECYCLE: tuple[Rule, ...] = (
     Rule(("customer",), "add_credit", "资信/授信", ("saved", "audited"), "(same)",
          "owner, manager or director; valid_until after the report date", "credit record added; customer version +1"),
     Rule(("customer",), "change_card", "客户卡转换", ("saved", "audited"), "(same)",
-         "declared card move (潜在 → 现有 → 流失 → 现有); stop reason for 流失", "card history row"),
+         "declared card move (潜在 → 现有 → 旧客户 → 现有); stop reason for 旧客户", "card history row"),
     Rule(("customer",), "set_trading", "交易客户", ("saved", "audited"), "(same)", "role may audit",
          "is_trading = True (needed before sales and service documents)"),
     # -- lead (R9) --------------------------------------------------------------------------------
@@ -279,7 +283,7 @@ def doc_type_code(label) -> str:
     >>> doc_type_code("商业机会"), doc_type_code("价目表"), doc_type_code("quote")
     ('opportunity', 'price_list', 'quote')
     """
-    code = _TYPE_ALIASES.get(str(label).strip())
+    code = DOC_TYPE.get(label)
     if code is None:
         raise GuardFailed("UNKNOWN_DOC_TYPE", f"unknown document type {label!r}; use one of {list(DOC_TYPES)}",
                           f"未知的单据类型 {label!r}")

@@ -10,7 +10,7 @@ or :func:`schema` shows the columns. Four groups:
   :class:`crmlab.opportunity.SalesMethod`), :class:`KnowledgeType`, :class:`ServiceLevel`,
   :class:`ExpenseType` (要素项目), :class:`Question` / :class:`QuestionOption` (调查题库);
 * **the customer archive** (客户档案, task 5 §5.1–5.2 and Kingdee task 15) — three levels of data:
-  level 1 basic data on :class:`Customer` (with the card type 潜在/现有/流失 and, for a former
+  level 1 basic data on :class:`Customer` (with the card type 潜在/现有/旧客户 and, for a former
   customer, the stop reason), level 2 business/personal profile :class:`CustomerProfile`, level 3
   relationship data: :class:`Contact` (decision roles, key contacts), :class:`CreditRecord`
   (资信 with a validity date; stale records are flagged), :class:`CardChange` (card history) and
@@ -187,9 +187,10 @@ class Customer(Base):
     """客户 Customer, level 1 of the archive (basic data) plus its card type and status.
 
     ``card_type``: ``prospect`` 潜在客户 → ``current`` 现有客户 (from the first trade) →
-    ``former`` 流失客户 (stopped trading; ``stop_reason`` kept, history never deleted, task 5
-    §5.1.3). ``status`` saved → audited and ``is_trading`` (交易客户) gate its use (R34);
-    ``value_score`` and ``value_grade`` are written only by the value model (R34, R35).
+    ``former`` 旧客户 (the textbook's 旧客户调查卡; 流失客户 is accepted as an alias; stopped
+    trading; ``stop_reason`` kept, history never deleted, task 5 §5.1.3). ``status`` saved →
+    audited and ``is_trading`` (交易客户) gate its use (R34); ``value_score`` and
+    ``value_grade`` are written only by the value model (R34, R35).
     """
     __tablename__ = "customers"
     no: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -268,7 +269,7 @@ class CreditRecord(Base):
 
 
 class CardChange(Base):
-    """Card history: each change of card type (潜在 → 现有 → 流失 …) with its reason."""
+    """Card history: each change of card type (潜在 → 现有 → 旧客户 …) with its reason."""
     __tablename__ = "card_changes"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_no: Mapped[str] = mapped_column(ForeignKey("customers.no"), index=True)

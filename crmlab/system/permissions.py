@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlab import glossary
+
 __all__ = ["ROLES", "PERMISSIONS", "READ_BASE", "allowed", "permission_table", "role_code"]
 
 #: Role code → (中文, English).
@@ -42,8 +44,9 @@ ROLES: dict[str, tuple[str, str]] = {
     "engineer": ("服务工程师", "service engineer"),
     "project_manager": ("项目经理", "project manager"),
 }
-_ROLE_ALIASES = {k: k for k in ROLES} | {v[0]: k for k, v in ROLES.items()} | {v[1]: k for k, v in ROLES.items()} \
-    | {"Administrator": "admin", "管理员": "admin"}
+#: The roles as a :class:`crmlab.glossary.Vocabulary` (code, 中文, English, 管理员 for admin).
+ROLE = glossary.Vocabulary("role", {k: (z, e, ("管理员",) if k == "admin" else ()) for k, (z, e) in ROLES.items()},
+                           what=("role", "角色"), error_code="UNKNOWN_ROLE")
 
 _ALL = "all"
 _SALES = {"sales_rep": "own", "sales_manager": "dept", "sales_director": _ALL}
@@ -156,7 +159,7 @@ def role_code(label) -> str:
     >>> role_code("业务员"), role_code("Administrator")
     ('sales_rep', 'admin')
     """
-    code = _ROLE_ALIASES.get(str(label).strip())
+    code = ROLE.get(label)
     if code is None:
         from .errors import GuardFailed
         raise GuardFailed("UNKNOWN_ROLE", f"unknown role {label!r}; use one of {list(ROLES)}", f"未知的角色 {label!r}")
