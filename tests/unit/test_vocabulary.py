@@ -88,11 +88,11 @@ def test_purchaser_and_buyer_are_one_code():
 
 def test_the_former_card_is_the_textbooks_old_customer_card():
     from crmlab import archive
-    from crmlab.system import engine
+    from crmlab.system import _rows
     assert glossary.CARD_TYPE.zh("former") == "旧客户"                 # 旧客户调查卡, task 5 §5.1.3
     assert glossary.CARD_TYPE.code("流失客户") == "former"             # accepted as an alias
     assert archive.CARD_TYPES.loc["former", "short_zh"] == glossary.CARD_TYPE.zh("former")
-    assert engine._CARD["former"] == "旧客户"
+    assert _rows._CARD["former"] == "旧客户"
 
 
 # --- the modules read the registry: each lookup accepts every label of its vocabulary ------
