@@ -91,19 +91,23 @@ def answered(actual, name: str) -> None:
         unanswered(name, actual)
 
 
-def own_work(*concepts: str) -> None:
+def own_work(*concepts: str, this_cell: bool = False) -> None:
     """Fail when an answer used the crmlab function that computes what this exercise asks.
 
     ``concepts`` are the codes given to :func:`crmlab.shortcuts.computes`. The message names the
     concept to compute, never the function. Call it *after* the test has called the student's
     functions (a shortcut inside a function runs only when the function is called), e.g. as the
     last line of the visible test and again in the hidden test.
+
+    ``this_cell=True`` counts only the calls made while this test cell ran — for an answer that is a
+    function the test calls, where earlier cells rightly used the same crmlab code (e.g. the CRM
+    engine, which pushes stages with the function an exercise asks the student to write).
     """
     _ran()
     if shortcuts.tampered():
         raise CheckFailed("✗ 本题的计算记录被清除或替换，请人工复核 (review by hand)\n"
                           "  (The record of which crmlab functions ran was cleared or replaced.)")
-    used = sorted(set(concepts) & shortcuts.called())
+    used = sorted(set(concepts) & shortcuts.called(this_cell=this_cell))
     if used:
         names = "、".join(shortcuts.label(c) for c in used)
         raise CheckFailed(

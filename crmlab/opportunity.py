@@ -721,6 +721,7 @@ class Opportunity:
         self.activities.append(a)
         return a
 
+    @computes("stage_advance", "阶段推进的结果（通过、提醒或拒绝）", "outcome of a stage push (ok, warning, refused)")
     def advance(self, *, by, at) -> Transition:
         """阶段推进: move to the next stage (Kingdee task 13.3, rules R4 and R17).
 

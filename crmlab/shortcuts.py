@@ -42,6 +42,7 @@ HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
 
 _LABELS: dict[str, tuple[str, str]] = {}
 _CALLED: dict[str, int] = {}
+_LAST_CELL: dict[str, int | None] = {}      # concept → the notebook cell (execution count) of its last call
 _STATE = threading.local()
 
 
@@ -49,15 +50,19 @@ def _ledger():
     """A second record, kept where answer code does not reach it by name (a closure): if the
     visible record is emptied or replaced, :func:`tampered` says so."""
     seen: dict[str, int] = {}
+    last: dict[str, int | None] = {}
 
-    def add(concept: str) -> None:
+    def add(concept: str, cell: int | None) -> None:
         seen[concept] = seen.get(concept, 0) + 1
+        last[concept] = cell
 
     def compare() -> bool:
-        return any(_CALLED.get(c, 0) < n for c, n in seen.items())
+        return (any(_CALLED.get(c, 0) < n for c, n in seen.items())
+                or any(_LAST_CELL.get(c, "gone") != cell for c, cell in last.items()))
 
     def reset() -> None:
         seen.clear()
+        last.clear()
 
     return add, compare, reset
 
@@ -76,8 +81,10 @@ def computes(concept: str, zh: str | None = None, en: str | None = None):
         @functools.wraps(func)
         def recorded(*args, **kwargs):
             if not getattr(_STATE, "reference", 0):
+                cell = _cell_number()
                 _CALLED[concept] = _CALLED.get(concept, 0) + 1
-                add(concept)
+                _LAST_CELL[concept] = cell
+                add(concept, cell)
             return func(*args, **kwargs)
 
         recorded.computes = concept
@@ -86,9 +93,19 @@ def computes(concept: str, zh: str | None = None, en: str | None = None):
     return mark
 
 
-def called() -> set[str]:
-    """The concepts whose crmlab functions ran outside reference computations since :func:`forget`."""
+def called(this_cell: bool = False) -> set[str]:
+    """The concepts whose crmlab functions ran outside reference computations since :func:`forget`;
+    with ``this_cell=True`` only those that ran while the notebook cell now running ran."""
+    if this_cell:
+        now = _cell_number()
+        return {c for c, cell in _LAST_CELL.items() if now is not None and cell == now}
     return {c for c, n in _CALLED.items() if n}
+
+
+def _cell_number() -> int | None:
+    """The execution count of the notebook cell now running (None outside IPython)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
 
 
 def forget() -> None:
@@ -96,6 +113,7 @@ def forget() -> None:
     if _innermost_cell() is not None:
         raise PermissionError("记录不能在笔记本里清除 (the record cannot be cleared from a notebook)")
     _CALLED.clear()
+    _LAST_CELL.clear()
     _shadow_reset()
 
 
