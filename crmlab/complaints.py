@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from .shortcuts import computes
 from . import errors
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError, bilingual, parts
 from . import _validate
 from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
@@ -221,8 +222,8 @@ class ComplaintRecord:
     ...                     cause="质量", severity="严重", purpose="控告性")
     >>> r.cause, r.severity, r.purpose
     ('product_quality', 'serious', 'accusatory')
-    >>> r.to_dict(lang="zh")["cause"]
-    '产品质量投诉'
+    >>> r.to_dict()["cause"], r.to_dict(lang="en")["cause"]
+    ('产品质量投诉', 'product_quality')
     """
 
     complaint_id: str
@@ -259,15 +260,14 @@ class ComplaintRecord:
             value = getattr(self, name)
             object.__setattr__(self, name, "" if _blank(value) else str(value))
 
-    def to_dict(self, lang: str = "en") -> dict:
-        """The record as a dict; ``lang="zh"`` gives the typology fields as Chinese terms."""
+    def to_dict(self, lang: str = DEFAULT_LANG) -> dict:
+        """The record as a dict, the typology fields as Chinese terms (``lang="en"``: as keys)."""
+        check_lang(lang, _err)
         out = dataclasses.asdict(self)
         if lang == "zh":
             for dim in TYPOLOGY:
                 if out[dim] is not None:
                     out[dim] = TYPOLOGY[dim][out[dim]][0]
-        elif lang != "en":
-            raise _err(f"lang must be 'en' or 'zh', got {lang!r}.", f"lang 只能是 'en' 或 'zh'，收到 {lang!r}。")
         return out
 
 
@@ -426,8 +426,10 @@ GUARDS = {
 
 
 @computes("complaint_steps", "投诉处理步骤的顺序", "order of the complaint-handling steps")
-def transition_table(lang: str = "en") -> pd.DataFrame:
+def transition_table(lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """The workflow's transition table as a DataFrame a student can print.
+
+    ``lang`` is the language of the ``guard_rule`` column: Chinese (the default) or ``"en"``.
 
     Examples
     --------
@@ -435,6 +437,7 @@ def transition_table(lang: str = "en") -> pd.DataFrame:
     >>> t.loc[t["action"] == "customer_rejects", ["source", "target"]].values.tolist()
     [['approved', 'escalated']]
     """
+    check_lang(lang, _err)
     col = 1 if lang == "en" else 2
     rows = [(t.source, t.target, t.action, t.guard or "", GUARDS[t.guard][col] if t.guard else "", t.step, t.zh)
             for t in _TRANSITIONS]
@@ -656,7 +659,7 @@ CANONICAL_EDGES = frozenset((t.source, t.target) for t in _TRANSITIONS)
 
 
 @computes("complaint_steps")
-def complaint_flowchart(fmt: str = "mermaid", lang: str = "zh") -> str:
+def complaint_flowchart(fmt: str = "mermaid", lang: str = DEFAULT_LANG) -> str:
     """The complaint-handling flowchart as text (Mermaid or Graphviz dot), from :data:`TRANSITIONS`.
 
     Examples
@@ -664,6 +667,7 @@ def complaint_flowchart(fmt: str = "mermaid", lang: str = "zh") -> str:
     >>> print(complaint_flowchart().splitlines()[1])
         received["已受理"] -->|record 1| recorded["已记录"]
     """
+    check_lang(lang, _err)
     name = (lambda s: STATES[s]) if lang == "zh" else (lambda s: s)
     if fmt == "mermaid":
         lines = ["flowchart TD"]

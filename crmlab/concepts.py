@@ -46,6 +46,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError
 from .shortcuts import computes
 
@@ -359,14 +360,15 @@ def kotler_level(customers: str, margin: str) -> str:
 
 
 @computes("kotler_level")
-def kotler_table(lang: str = "en") -> pd.DataFrame:
+def kotler_table(lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """Kotler's choice matrix as a 3 × 3 table (rows: number of customers; columns: margin).
 
-    >>> kotler_table("zh").loc["少", "高"]
+    Chinese labels by default; ``lang="en"`` for English.
+
+    >>> kotler_table().loc["少", "高"]
     '伙伴型'
     """
-    if lang not in ("en", "zh"):
-        raise _bad(f"lang must be 'en' or 'zh', got {lang!r}", f"lang 只能是 'en' 或 'zh'：{lang!r}")
+    check_lang(lang, _bad)
     i = 0 if lang == "zh" else 1
     table = pd.DataFrame(
         [[KOTLER_LEVELS[kotler_level(c, m)][i] for m in _MARGIN_BANDS] for c in _CUSTOMER_BANDS],

@@ -25,9 +25,9 @@ Example
 -------
 >>> from crmlab import loyalty
 >>> loyalty.classify_loyalty("high", "high")
-'super_value'
->>> loyalty.classify_loyalty("低", "高", driver="惰性", lang="zh")
-'惰性忠诚'
+'超值忠诚'
+>>> loyalty.classify_loyalty("低", "高", driver="惰性", lang="en")
+'inertia'
 >>> customer_a = {"repeat_purchases": 24, "decision_days": 1, "extra_distance_km": 3.0,
 ...               "price_sensitivity": 0.4, "competitor_liking": 1, "defect_tolerance": 5}
 >>> loyalty.loyalty_index(customer_a)
@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from .shortcuts import computes
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError, bilingual, parts
 from . import _validate
 from ._validate import preview as _rows
@@ -167,7 +168,7 @@ def _cells(convention: str) -> dict[str, tuple[str, str]]:
 
 @computes("loyalty_type", "忠诚类型", "loyalty type")
 def classify_loyalty(attachment, repeat, driver=None, *, convention: str = "textbook",
-                     lang: str = "en") -> str:
+                     lang: str = DEFAULT_LANG) -> str:
     """Loyalty type (客户忠诚的类型) from attachment, repeat purchase and, when needed, the driver.
 
     Textbook task 9 §9.1.2. High attachment with high repeat purchase is 超值忠诚 (super-value)
@@ -182,19 +183,19 @@ def classify_loyalty(attachment, repeat, driver=None, *, convention: str = "text
         ``price``, ``reward``, ``emotion`` (see :data:`LOYALTY_DRIVERS` for Chinese labels).
     convention : ``"textbook"`` (latent = low/low, as printed — a known source error) or
         ``"dick_basu"`` (latent = high attachment, low repeat; Dick & Basu 1994).
-    lang : ``"en"`` returns the key (``"inertia"``), ``"zh"`` the Chinese name (``"惰性忠诚"``).
+    lang : ``"zh"`` (the default) returns the Chinese name (``"惰性忠诚"``), ``"en"`` the key
+        (``"inertia"``).
 
     Examples
     --------
     >>> classify_loyalty("low", "high", driver="location")
-    'convenience'
-    >>> classify_loyalty("低", "低", driver="价格", lang="zh")
-    '价格忠诚'
-    >>> classify_loyalty("high", "low", convention="dick_basu")
+    '方便忠诚'
+    >>> classify_loyalty("低", "低", driver="价格", lang="en")
+    'price'
+    >>> classify_loyalty("high", "low", convention="dick_basu", lang="en")
     'latent'
     """
-    if lang not in ("en", "zh"):
-        raise _err(f"lang must be 'en' or 'zh', got {lang!r}.", f"lang 只能是 'en' 或 'zh'，收到 {lang!r}。")
+    check_lang(lang, _err)
     a, r = _level(attachment, "attachment"), _level(repeat, "repeat")
     cells = _cells(convention)
     candidates = [t for t, cell in cells.items() if cell == (a, r)]
@@ -231,7 +232,7 @@ def _zh(level: str) -> str:
 def loyalty_types(frame: pd.DataFrame, attachment: str = "attachment", repeat: str = "repeat",
                   driver: str | None = "driver", *, attachment_cut: float | None = None,
                   repeat_cut: float | None = None, convention: str = "textbook",
-                  lang: str = "en") -> pd.Series:
+                  lang: str = DEFAULT_LANG) -> pd.Series:
     """Loyalty type of every row of a table (vectorised :func:`classify_loyalty`).
 
     Columns may hold high/low labels (高/低) or numbers; numbers need a cut-off and a value at or
@@ -243,6 +244,8 @@ def loyalty_types(frame: pd.DataFrame, attachment: str = "attachment", repeat: s
     >>> df = pd.DataFrame({"attachment": [5, 2, 1], "repeat": [20, 18, 1],
     ...                    "driver": ["情感", "惰性", "价格"]})
     >>> loyalty_types(df, attachment_cut=4, repeat_cut=12).tolist()
+    ['超值忠诚', '惰性忠诚', '价格忠诚']
+    >>> loyalty_types(df, attachment_cut=4, repeat_cut=12, lang="en").tolist()
     ['super_value', 'inertia', 'price']
     """
     cols = [attachment, repeat] + ([driver] if driver is not None and driver in frame.columns else [])

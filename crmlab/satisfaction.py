@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError, bilingual
 from .shortcuts import computes
 
@@ -144,7 +145,7 @@ def satisfaction_ratio(perceived, expected):
 
 
 @computes("satisfaction_level")
-def classify_satisfaction(perceived, expected, tol: float = 0.05, lang: str = "zh"):
+def classify_satisfaction(perceived, expected, tol: float = 0.05, lang: str = DEFAULT_LANG):
     """The three readings of C = b/a: 不满意 / 满意 / 非常满意 (textbook task 8 §8.2.1).
 
     C < 1 → dissatisfied (不满意; the smaller, the more dissatisfied); C = 1 or ≈ 1 → satisfied
@@ -168,8 +169,7 @@ def classify_satisfaction(perceived, expected, tol: float = 0.05, lang: str = "z
     >>> classify_satisfaction(9, 8, lang="en")
     'very satisfied'
     """
-    if lang not in ("zh", "en"):
-        raise _error(f"lang must be 'zh' or 'en', got {lang!r}", f"lang 只能是 'zh' 或 'en'，而不是 {lang!r}")
+    check_lang(lang, _error)
     if not 0 <= tol < 1:
         raise _error("tol must be in [0, 1)", "tol 必须在 [0, 1) 之间")
     c = satisfaction_ratio(perceived, expected)

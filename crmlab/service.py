@@ -18,8 +18,8 @@ Textbook task 11:
 Example
 -------
 >>> from crmlab import service
->>> service.service_stage("免费调试安装"), service.service_stage("consultation", lang="zh")
-('in_sale', '售前服务')
+>>> service.service_stage("免费调试安装"), service.service_stage("consultation", lang="en")
+('售中服务', 'pre_sale')
 >>> service.next_delivery("2024-03-01", kg_delivered=20, household_size=4, kg_per_person_month=5)
 Timestamp('2024-03-30 00:00:00')
 >>> with service.AfterSalesArchive(":memory:") as archive:
@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from .shortcuts import computes
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError, bilingual, parts
 from . import _validate, glossary
 from ._validate import is_blank as _blank, blank_mask as _blanks, preview as _rows
@@ -154,8 +155,10 @@ def _stage_of(activity) -> str | None:
 
 
 @computes("service_stage", "服务所属的阶段（售前、售中、售后）", "stage of a service activity")
-def service_stage(activity, lang: str = "en") -> str:
-    """Stage of a service activity: ``pre_sale``, ``in_sale`` or ``after_sale`` (textbook task 11 §11.2).
+def service_stage(activity, lang: str = DEFAULT_LANG) -> str:
+    """Stage of a service activity: 售前服务, 售中服务 or 售后服务 (textbook task 11 §11.2).
+
+    ``lang="en"`` gives the keys ``pre_sale``, ``in_sale`` or ``after_sale``.
 
     Activities may be named by key, by the textbook's Chinese term, or by the shipped
     ``service_tickets.request`` codes. Note the textbook files free installation (免费调试安装)
@@ -163,11 +166,10 @@ def service_stage(activity, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> service_stage("现场演示"), service_stage("repair"), service_stage("缺货代购", lang="zh")
-    ('in_sale', 'after_sale', '售前服务')
+    >>> service_stage("现场演示"), service_stage("repair"), service_stage("缺货代购", lang="en")
+    ('售中服务', '售后服务', 'pre_sale')
     """
-    if lang not in ("en", "zh"):
-        raise _err(f"lang must be 'en' or 'zh', got {lang!r}.", f"lang 只能是 'en' 或 'zh'，收到 {lang!r}。")
+    check_lang(lang, _err)
     stage = _stage_of(activity)
     if stage is None:
         raise _err(f"unknown service activity {activity!r}; see SERVICE_ACTIVITIES for the names.",
@@ -176,14 +178,18 @@ def service_stage(activity, lang: str = "en") -> str:
 
 
 @computes("service_stage")
-def classify_service(frame: pd.DataFrame, activity: str = "request", lang: str = "en") -> pd.Series:
+def classify_service(frame: pd.DataFrame, activity: str = "request", lang: str = DEFAULT_LANG) -> pd.Series:
     """Stage of every row (all unknown activities are reported together).
 
     Examples
     --------
-    >>> classify_service(pd.DataFrame({"request": ["consultation", "installation", "return"]})).tolist()
+    >>> requests = pd.DataFrame({"request": ["consultation", "installation", "return"]})
+    >>> classify_service(requests).tolist()
+    ['售前服务', '售中服务', '售后服务']
+    >>> classify_service(requests, lang="en").tolist()
     ['pre_sale', 'in_sale', 'after_sale']
     """
+    check_lang(lang, _err)
     _need_columns(frame, [activity], "frame")
     stages = frame[activity].map(_stage_of)
     bad = frame.index[stages.isna()]
@@ -209,7 +215,7 @@ def stage_mismatches(tickets: pd.DataFrame, activity: str = "request", recorded:
     [['installation', 'in_sale']]
     """
     _need_columns(tickets, [activity, recorded], "tickets")
-    expected = classify_service(tickets, activity)
+    expected = classify_service(tickets, activity, lang="en")
     short = {"售前": "pre_sale", "售中": "in_sale", "售后": "after_sale"}
     lookup = {**{k: k for k in STAGES}, **{v: k for k, v in STAGES.items()}, **short}
     got = tickets[recorded].map(lambda v: lookup.get(str(v).strip()))

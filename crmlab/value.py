@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from ._lang import DEFAULT_LANG, check_lang
 from .errors import CRMLabError, bilingual
 from .shortcuts import computes
 
@@ -181,9 +182,7 @@ def _bad(en: str, zh: str) -> CustomerValueError:
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in ("en", "zh"):
-        raise _bad(f"lang must be 'en' or 'zh', got {lang!r}", f"lang 只能是 'en' 或 'zh'，收到 {lang!r}")
-    return lang
+    return check_lang(lang, _bad)
 
 
 def _require_columns(df: pd.DataFrame, columns, what: str = "transactions") -> None:
@@ -377,7 +376,7 @@ _KIND_TO_TYPE = {
 
 
 @computes("value_type", "客户价值类型", "customer value type")
-def value_type(customer_kind, lang: str = "en"):
+def value_type(customer_kind, lang: str = DEFAULT_LANG):
     """Qualitative value type (定性识别) of a customer from its kind.
 
     Textbook task 4 §4.1.3 (1): ordinary individuals are 内在价值型 (intrinsic value), companies
@@ -388,16 +387,16 @@ def value_type(customer_kind, lang: str = "en"):
     ----------
     customer_kind : a label or a Series of labels, English or Chinese: ``individual`` / 个人,
         ``organisation`` / 企业 / 政府, ``partner`` / 合作伙伴 / 第三方 (see ``_KIND_TO_TYPE``).
-    lang : ``"en"`` returns ``intrinsic`` / ``extrinsic`` / ``strategic``; ``"zh"`` the
-        Chinese terms.
+    lang : ``"zh"`` (the default) returns the Chinese terms; ``"en"`` the keys ``intrinsic`` /
+        ``extrinsic`` / ``strategic``.
 
     Examples
     --------
     >>> from crmlab import value
     >>> value.value_type("企业")
-    'extrinsic'
-    >>> value.value_type("partner", lang="zh")
-    '战略价值型客户'
+    '外在价值型客户'
+    >>> value.value_type("partner", lang="en")
+    'strategic'
     """
     _check_lang(lang)
 
@@ -420,7 +419,7 @@ def value_type_strategy(value_type_label: str) -> str:
     >>> value.value_type_strategy("内在价值型客户")[:19]
     'simple transactions'
     """
-    return VALUE_TYPES[value_type(value_type_label)][2]
+    return VALUE_TYPES[value_type(value_type_label, lang="en")][2]
 
 
 #: Task 4 §4.1.3 2: the four identification steps, in order.
@@ -466,7 +465,7 @@ FUNNEL_STAGES = {"potential": "潜在客户", "new": "新客户", "repeat": "老
 
 @computes("lead_class")
 def prospect_temperature(expected_date, today, hot_days: int = 30, warm_days: int = 90,
-                         calendar: bool = False, lang: str = "en"):
+                         calendar: bool = False, lang: str = DEFAULT_LANG):
     """Hot / warm / cold prospect (热客 / 暖客 / 冷客) from the expected order date.
 
     Textbook task 4 §4.3.2 (1): a hot prospect may order within one month, a warm one within three
@@ -478,13 +477,15 @@ def prospect_temperature(expected_date, today, hot_days: int = 30, warm_days: in
     ----------
     expected_date : a date or a Series of dates.
     today : the reference date.
-    lang : ``"en"`` (hot/warm/cold) or ``"zh"`` (热客/暖客/冷客).
+    lang : ``"zh"`` (热客/暖客/冷客, the default) or ``"en"`` (hot/warm/cold).
 
     Examples
     --------
     >>> from crmlab import value
     >>> [value.prospect_temperature(d, "2024-06-01") for d in ["2024-07-01", "2024-07-02", "2024-09-15"]]
-    ['hot', 'warm', 'cold']
+    ['热客', '暖客', '冷客']
+    >>> value.prospect_temperature("2024-07-01", "2024-06-01", lang="en")
+    'hot'
     """
     _check_lang(lang)
     today = pd.Timestamp(today)
@@ -503,7 +504,7 @@ def prospect_temperature(expected_date, today, hot_days: int = 30, warm_days: in
     return str(out.iloc[0]) if scalar else out
 
 
-def prospect_importance(score, cuts=(80, 60), lang: str = "en"):
+def prospect_importance(score, cuts=(80, 60), lang: str = DEFAULT_LANG):
     """Importance class of a prospect: highest / higher / ordinary (重要程度最高/较高/一般).
 
     Textbook task 4 §4.3.2 (2) names the three classes but gives no rule. crmlab default (not the
@@ -511,8 +512,8 @@ def prospect_importance(score, cuts=(80, 60), lang: str = "en"):
     otherwise ordinary.
 
     >>> from crmlab import value
-    >>> value.prospect_importance(80), value.prospect_importance(59.9, lang="zh")
-    ('highest', '重要程度一般')
+    >>> value.prospect_importance(80), value.prospect_importance(59.9, lang="en")
+    ('重要程度最高', 'ordinary')
     """
     _check_lang(lang)
     if not cuts[0] > cuts[1]:
@@ -530,7 +531,7 @@ def prospect_importance(score, cuts=(80, 60), lang: str = "en"):
 
 
 @computes("lead_class")
-def purchase_type(history, item, replaces=None, lang: str = "en") -> str:
+def purchase_type(history, item, replaces=None, lang: str = DEFAULT_LANG) -> str:
     """Purchase type of a prospect's next order: new buy, rebuy or replacement.
 
     Textbook task 4 §4.3.2 (3): 新购 (a first-time buy), 添购或重购 (more of an item already bought,
@@ -543,11 +544,14 @@ def purchase_type(history, item, replaces=None, lang: str = "en") -> str:
     history : items the customer bought before (any iterable; empty for a new customer).
     item : the item about to be bought.
     replaces : the item it replaces, if any.
+    lang : ``"zh"`` (新购 / 添购或重购 / 更新购买, the default) or ``"en"`` (the keys).
 
     >>> from crmlab import value
     >>> value.purchase_type([], "P01"), value.purchase_type(["P01"], "P01"), \\
-    ...     value.purchase_type(["P01"], "P02", replaces="P01", lang="zh")
-    ('new_buy', 'rebuy', '更新购买')
+    ...     value.purchase_type(["P01"], "P02", replaces="P01")
+    ('新购', '添购或重购', '更新购买')
+    >>> value.purchase_type(["P01"], "P02", replaces="P01", lang="en")
+    'replacement'
     """
     _check_lang(lang)
     bought = set(history) if history is not None else set()
@@ -840,7 +844,7 @@ KEY_CUSTOMER_TYPES = {
 
 
 @computes("key_customer", "关键客户识别和选择矩阵", "key-customer matrix")
-def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str = "en") -> str:
+def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str = DEFAULT_LANG) -> str:
     """Quadrant of the key-customer matrix (关键客户识别和选择矩阵, Peter Cheverton).
 
     Textbook task 4 §4.4.2: customer attractiveness (what attracts us to the customer) × relative
@@ -850,8 +854,8 @@ def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str
     "关键客户" (A class).
 
     >>> from crmlab import value
-    >>> value.key_customer_cell(True, False), value.key_customer_cell(False, True, lang="zh")
-    ('key_development', '维持客户')
+    >>> value.key_customer_cell(True, False), value.key_customer_cell(False, True, lang="en")
+    ('关键发展客户', 'maintenance')
     """
     _check_lang(lang)
     k = KEY_CUSTOMER_MATRIX[(bool(high_attractiveness), bool(high_advantage))]
@@ -860,7 +864,7 @@ def key_customer_cell(high_attractiveness: bool, high_advantage: bool, lang: str
 
 @computes("key_customer")
 def key_customer_matrix(factors: pd.DataFrame, attractiveness, advantage, cut=5.5, scale=(1, 10),
-                        lang: str = "en") -> pd.DataFrame:
+                        lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """Place customers in the key-customer matrix from weighted factor scores.
 
     Textbook task 4 §4.4.2: each axis is a composite of quantitative and qualitative factors the
@@ -874,7 +878,7 @@ def key_customer_matrix(factors: pd.DataFrame, attractiveness, advantage, cut=5.
     attractiveness, advantage : mapping factor → weight (summing to 1), or lists of factors
         (equal weights), for the two axes.
     cut : a number, or (attractiveness cut, advantage cut).
-    lang : labels in English keys or Chinese.
+    lang : labels in Chinese (``"zh"``, the default) or as English keys (``"en"``).
 
     Returns
     -------
@@ -886,7 +890,7 @@ def key_customer_matrix(factors: pd.DataFrame, attractiveness, advantage, cut=5.
     >>> from crmlab import value
     >>> f = pd.DataFrame({"size": [9, 8, 3, 6], "margin": [8, 9, 4, 5], "share": [8, 3, 9, 5],
     ...                   "ties": [9, 4, 8, 5]}, index=["C1", "C2", "C3", "C5"])
-    >>> value.key_customer_matrix(f, {"size": 0.5, "margin": 0.5}, ["share", "ties"])
+    >>> value.key_customer_matrix(f, {"size": 0.5, "margin": 0.5}, ["share", "ties"], lang="en")
         attractiveness  advantage             type
     C1             8.5        8.5              key
     C2             8.5        3.5  key_development

@@ -26,6 +26,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from .._lang import DEFAULT_LANG, check_lang
 from ._errors import fail
 from ..shortcuts import computes
 
@@ -216,7 +217,7 @@ def likert_unknown(values, levels: int = 5, *, scale: Mapping[str, int] | None =
     return code_likert(values, levels, scale=scale, return_flags=True)[1]
 
 
-def likert_labels(codes, levels: int = 5, lang: str = "zh"):
+def likert_labels(codes, levels: int = 5, lang: str = DEFAULT_LANG):
     """Turn codes back into the canonical labels (解码): Chinese by default, ``lang="en"`` for English.
 
     Codes that are not whole numbers in 1..levels become missing.
@@ -228,8 +229,7 @@ def likert_labels(codes, levels: int = 5, lang: str = "zh"):
     """
     if levels not in (5, 7):
         raise fail(f"levels must be 5 or 7, got {levels!r}", f"量表级数只能是 5 或 7，收到 {levels!r}")
-    if lang not in ("zh", "en"):
-        raise fail(f"lang must be 'zh' or 'en', got {lang!r}", f"语言只能是 'zh' 或 'en'，收到 {lang!r}")
+    check_lang(lang, fail)
     table = {5: {"zh": LIKERT_5, "en": LIKERT_5_EN}, 7: {"zh": LIKERT_7, "en": LIKERT_7_EN}}[levels][lang]
     reverse = {v: k for k, v in table.items()}
 

@@ -60,7 +60,8 @@ def test_records_from_the_shipped_dataset(shipped):
     assert len(recs) == len(c)
     assert all(r.cause in complaints.TYPOLOGY["cause"] for r in recs)
     assert {r.category for r in recs} == set(c["category"])
-    assert recs[0].to_dict(lang="zh")["severity"] in ("一般投诉", "严重投诉")
+    assert recs[0].to_dict()["severity"] in ("一般投诉", "严重投诉")      # Chinese by default
+    assert recs[0].to_dict(lang="en")["severity"] == recs[0].severity
 
 
 def test_malformed_records_are_reported_not_dropped(shipped):
@@ -112,6 +113,10 @@ def test_transition_table_is_data_and_matches_the_eight_steps():
     # (source, action) pairs are unique, so the machine is deterministic
     assert len({(x.source, x.action) for x in TRANSITIONS}) == len(TRANSITIONS)
     assert transition_table(lang="zh")["guard_rule"].str.len().gt(0).sum() >= 9
+    assert transition_table()["guard_rule"].tolist() == transition_table(lang="zh")["guard_rule"].tolist()
+    assert "record form has target and demand or content" in transition_table(lang="en")["guard_rule"].tolist()
+    with pytest.raises(ValueError):
+        transition_table(lang="fr")
 
 
 def test_happy_path_and_department_routing():

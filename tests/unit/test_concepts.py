@@ -157,7 +157,8 @@ def test_kotler_corners_confirmed_by_the_textbook_and_the_full_matrix():
             assert concepts.kotler_level(c, m) == levels[i + j]
     with pytest.raises(ConceptError, match="margin"):
         concepts.kotler_level("few", "huge")
-    assert concepts.kotler_table().loc["many", "low"] == "basic"
+    assert concepts.kotler_table(lang="en").loc["many", "low"] == "basic"
+    assert concepts.kotler_table().loc["多", "低"] == "基本型"      # Chinese by default
     with pytest.raises(ValueError):
         concepts.kotler_table("fr")
 

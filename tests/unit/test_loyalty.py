@@ -42,13 +42,14 @@ def test_types_table_is_the_textbook_table_as_printed():
     (False, True, "方便", "convenience"),
 ])
 def test_every_type_is_reachable(attachment, repeat, driver, expected):
-    assert classify_loyalty(attachment, repeat, driver) == expected
+    assert classify_loyalty(attachment, repeat, driver, lang="en") == expected
+    assert classify_loyalty(attachment, repeat, driver) == LOYALTY_TYPES.loc[expected, "zh"]   # Chinese by default
 
 
 def test_chinese_output_and_dick_basu_convention():
     assert classify_loyalty("低", "低", "条件限制", lang="zh") == "潜在忠诚"
-    assert classify_loyalty("high", "low", convention="dick_basu") == "latent"
-    assert classify_loyalty("low", "low", convention="dick_basu") == "price"   # only price is left there
+    assert classify_loyalty("high", "low", convention="dick_basu", lang="en") == "latent"
+    assert classify_loyalty("low", "low", convention="dick_basu", lang="en") == "price"   # only price is left there
 
 
 def test_ambiguous_contradictory_and_unknown_inputs_raise():
@@ -82,8 +83,9 @@ def test_loyalty_types_reports_every_bad_row_and_keeps_the_frame():
     msg = bilingual(e)
     assert "row 2" in msg and "row 3" in msg and "row 1" not in msg
     pd.testing.assert_frame_equal(df, before)
-    ok = loyalty_types(df.iloc[:2])
+    ok = loyalty_types(df.iloc[:2], lang="en")
     assert ok.tolist() == ["super_value", "incentive"]
+    assert loyalty_types(df.iloc[:2]).tolist() == ["超值忠诚", "激励忠诚"]      # Chinese by default
     with pytest.raises(ValueError):      # numeric columns need a cut-off
         loyalty_types(pd.DataFrame({"attachment": [1.0], "repeat": [2.0]}), driver=None)
 

@@ -106,8 +106,8 @@ def test_clv_from_transactions_bad_input():
     ("partner", "strategic"),
 ])
 def test_value_type(kind, expected):
-    assert value.value_type(kind) == expected
-    assert value.value_type(kind, lang="zh") == value.VALUE_TYPES[expected][0]
+    assert value.value_type(kind, lang="en") == expected
+    assert value.value_type(kind) == value.value_type(kind, lang="zh") == value.VALUE_TYPES[expected][0]
 
 
 def test_value_type_series_and_errors():
@@ -138,30 +138,31 @@ def test_prospect_temperature_digest_boundaries():
     today = pd.Timestamp("2024-06-01")
     days = [19, 75, 106, 30, 31, 90, 91, -3]
     dates = pd.Series([today + pd.Timedelta(days=d) for d in days])
-    assert value.prospect_temperature(dates, today).tolist() == [
+    assert value.prospect_temperature(dates, today, lang="en").tolist() == [
         "hot", "warm", "cold", "hot", "warm", "warm", "cold", "hot"]
-    assert value.prospect_temperature("2024-06-20", today, lang="zh") == "热客"
+    assert value.prospect_temperature("2024-06-20", today) == "热客"      # Chinese by default
     # calendar months: 2024-07-01 is exactly one month after 2024-06-01
-    assert value.prospect_temperature("2024-07-01", today, calendar=True) == "hot"
-    assert value.prospect_temperature("2024-07-02", today, calendar=True) == "warm"
-    assert value.prospect_temperature("2024-09-01", today, calendar=True) == "warm"
-    assert value.prospect_temperature("2024-09-02", today, calendar=True) == "cold"
+    assert value.prospect_temperature("2024-07-01", today, calendar=True, lang="en") == "hot"
+    assert value.prospect_temperature("2024-07-02", today, calendar=True, lang="en") == "warm"
+    assert value.prospect_temperature("2024-09-01", today, calendar=True) == "暖客"
+    assert value.prospect_temperature("2024-09-02", today, calendar=True, lang="en") == "cold"
     with pytest.raises(ValueError) as e:
         value.prospect_temperature("not a date", today)
     bilingual(e)
 
 
 def test_prospect_importance_and_purchase_type():
-    assert value.prospect_importance(pd.Series([95, 80, 79.9, 60, 10])).tolist() == [
+    assert value.prospect_importance(pd.Series([95, 80, 79.9, 60, 10]), lang="en").tolist() == [
         "highest", "highest", "higher", "higher", "ordinary"]
-    assert value.prospect_importance(70, lang="zh") == "重要程度较高"
+    assert value.prospect_importance(70) == "重要程度较高"      # Chinese by default
     with pytest.raises(ValueError):
         value.prospect_importance(70, cuts=(50, 60))
-    assert value.purchase_type([], "P1") == "new_buy"
-    assert value.purchase_type(["P2"], "P1") == "new_buy"
-    assert value.purchase_type(["P1", "P2"], "P1") == "rebuy"
-    assert value.purchase_type(["P1"], "P3", replaces="P1") == "replacement"
-    assert value.purchase_type(["P1"], "P3", replaces="P1", lang="zh") == "更新购买"
+    assert value.purchase_type([], "P1", lang="en") == "new_buy"
+    assert value.purchase_type(["P2"], "P1", lang="en") == "new_buy"
+    assert value.purchase_type(["P1", "P2"], "P1", lang="en") == "rebuy"
+    assert value.purchase_type(["P1"], "P3", replaces="P1", lang="en") == "replacement"
+    assert value.purchase_type(["P1"], "P3", replaces="P1") == "更新购买"      # Chinese by default
+    assert value.purchase_type([], "P1") == "新购"
     assert len(value.CONVERSION_POINTS) == 9
 
 
@@ -236,13 +237,14 @@ def test_key_customer_matrix_digest_example():
         columns=["采购规模", "利润率", "增长潜力", "信用", "我方份额", "关系强度", "产品匹配度"])
     attr = {"采购规模": 0.3, "利润率": 0.3, "增长潜力": 0.2, "信用": 0.2}
     adv = {"我方份额": 0.4, "关系强度": 0.3, "产品匹配度": 0.3}
-    out = value.key_customer_matrix(f, attr, adv, lang="zh")
+    out = value.key_customer_matrix(f, attr, adv)      # Chinese by default
     assert out["attractiveness"].tolist() == [8.3, 8.3, 3.9, 3.9, 5.5]
     assert out["advantage"].tolist() == [8.3, 3.9, 8.7, 3.0, 5.4]
     assert out["type"].tolist() == ["关键客户", "关键发展客户", "维持客户", "机会主义客户", "关键发展客户"]
-    en = value.key_customer_matrix(f, attr, adv, cut=(5.6, 5.0))
+    en = value.key_customer_matrix(f, attr, adv, cut=(5.6, 5.0), lang="en")
     assert en.loc["C5", "type"] == "maintenance"
-    assert value.key_customer_cell(True, True) == "key"
+    assert value.key_customer_cell(True, True, lang="en") == "key"
+    assert value.key_customer_cell(True, True) == "关键客户"
     assert value.key_customer_cell(False, False, lang="zh") == "机会主义客户"
 
 
