@@ -189,7 +189,7 @@ def _opp(crm, sid):
 
 def _status(crm, sid):
     no = _opp(crm, sid)
-    return crm.status(no) if no else None
+    return crm.status(no, lang="en") if no else None
 
 
 def dispatch_orders(crm, k: int) -> int:

@@ -52,7 +52,7 @@ Example
 ...     print(err.code, err.unmet)
 CONDITION_NOT_MET (('activity', 1, 0),)
 >>> crm.status(opp)                               # refused: nothing changed
-'open'
+'执行中'
 """
 from . import demo, lifecycle, models, permissions, reports
 from .engine import CRM, DEFAULT_CLOCK, DEFAULT_FILE, Desk, open

@@ -16,7 +16,7 @@ Example
 >>> crm = system.open(":memory:", demo=True)
 >>> out = system.demo.full_flow(crm, "甲公司")
 >>> crm.status(out["opportunity"]), crm.status(out["contract"]), crm.status(out["service_request"])
-('won', 'audited', 'handled')
+('赢单', '已审核', '已处理')
 >>> crm.lineage(out["contract"]) == [out["lead"], out["opportunity"], out["quote"], out["contract"]]
 True
 >>> crm.check_invariants()

@@ -37,8 +37,8 @@ Example
 >>> zs = crm.login("zhangsan")
 >>> lead = zs.new_lead("服务器购买意愿", source="市场活动", customer_name="江南重工集团", contact_name="钱工")
 >>> opp = zs.convert_lead(lead, new_customer=True, new_contact=True)
->>> crm.status(opp), crm.status(opp, lang="zh")
-('potential', '未评估')
+>>> crm.status(opp), crm.status(opp, lang="en")
+('未评估', 'potential')
 >>> try:
 ...     crm.login("lisi").add_interest(opp, "R740", qty=2, price=48_000)   # not his opportunity
 ... except system.PermissionDenied as err:
@@ -69,6 +69,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
 from crmlab import opportunity as op
+from crmlab._lang import DEFAULT_LANG, check_lang
 
 from . import lifecycle as lc
 from . import models as m
@@ -979,10 +980,10 @@ class CRM:
                                                                       "created_at")})
             return out
 
-    def status(self, no, lang: str = "en") -> str:
-        """The status code of a document or customer (``lang="zh"``: the Kingdee label)."""
+    def status(self, no, lang: str = DEFAULT_LANG) -> str:
+        """The status of a document or customer: the Kingdee label (``lang="en"``: the status code)."""
         code = self.doc(no)["status"]
-        return lc.status_label(code) if lang == "zh" else code
+        return lc.status_label(code) if check_lang(lang) == "zh" else code
 
     def documents(self, user=None, doc_type=None, status=None) -> pd.DataFrame:
         """Documents (one row each) filtered by owner login, type and status, in number order.

@@ -24,7 +24,7 @@ Example
 >>> crm = system.open(":memory:", demo=True)
 >>> nos = scenario.until(crm, "won")
 >>> crm.status(nos["opportunity"]), crm.status(nos["quote"]), crm.doc(nos["customer"])["name"]
-('won', 'saved', '江南重工集团')
+('赢单', '已保存', '江南重工集团')
 >>> sorted(nos)
 ['activity', 'contact', 'customer', 'lead', 'opportunity', 'quote', 'sample', 'task']
 >>> print(crm.now)

@@ -161,7 +161,7 @@ def test_complete_task_then_advance(crm):
     row = tasks[tasks["no"] == crm.day["task"]].iloc[0]
     assert row["can_complete"] and row["executor"] == "zhangsan"
     assert me.complete_task(row["no"], row.get("version")) == "done"
-    assert crm.status(row["no"]) == "done"
+    assert crm.status(row["no"], lang="en") == "done"
     assert not me.tasks().set_index("no").loc[row["no"], "can_complete"]
     opp = me.opportunities().iloc[0]
     dialog = me.advance(opp["no"], opp.get("version"))
@@ -182,14 +182,14 @@ def test_stale_version_is_refused(crm):
     crm.login("zhangsan").add_task_process(crm.day["task"], "已联系机房负责人")   # changed elsewhere meanwhile
     with pytest.raises(system.StaleRecord):
         me.complete_task(crm.day["task"], seen)
-    assert crm.status(crm.day["task"]) == "in_progress"
+    assert crm.status(crm.day["task"], lang="en") == "in_progress"
 
 
 def test_only_the_executor_can_complete(crm):
     boss = mobile.MobileSession(crm, "lijingli")
     with pytest.raises(system.PermissionDenied):
         boss.complete_task(crm.day["task"])
-    assert crm.status(crm.day["task"]) == "in_progress"
+    assert crm.status(crm.day["task"], lang="en") == "in_progress"
 
 
 def test_executor_sees_tasks_assigned_by_others(crm):
@@ -271,7 +271,7 @@ def test_page_complete_and_advance(crm):
     assert "crm-msg-err" in app.message.value and crm.doc(crm.day["opportunity"])["stage"] == "pre_study"
     app.show("tasks")
     app.buttons[f"complete_{crm.day['task']}"].click()
-    assert "已完成" in app.message.value and crm.status(crm.day["task"]) == "done"
+    assert "已完成" in app.message.value and crm.status(crm.day["task"], lang="en") == "done"
     assert f"complete_{crm.day['task']}" not in app.buttons
     app.show("opportunities")
     app.buttons[f"advance_{crm.day['opportunity']}"].click()
@@ -287,9 +287,9 @@ def test_page_refuses_a_stale_screen(crm):
     crm.login("zhangsan").add_task_process(crm.day["task"], "已联系机房负责人")
     app.buttons[f"complete_{crm.day['task']}"].click()
     assert "crm-msg-err" in app.message.value and "请刷新后重试" in app.message.value
-    assert crm.status(crm.day["task"]) == "in_progress"
+    assert crm.status(crm.day["task"], lang="en") == "in_progress"
     app.buttons[f"complete_{crm.day['task']}"].click()          # the redrawn screen has the new version
-    assert crm.status(crm.day["task"]) == "done"
+    assert crm.status(crm.day["task"], lang="en") == "done"
 
 
 def test_page_escapes_user_text(crm):

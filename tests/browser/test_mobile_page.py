@@ -193,7 +193,7 @@ def test_rep_day_on_a_phone(served, browser):
         row = checks.iloc[0]
         assert row["doc_no"] == served["activity"] and row["user_login"] == "zhangsan" and row["place"] == "华东电网科技 现场"
         assert abs(row["lat"] - mobile.DEMO_LAT) < 1e-9 and abs(row["lon"] - mobile.DEMO_LON) < 1e-9
-        assert crm.status(served["task"]) == "done"
+        assert crm.status(served["task"], lang="en") == "done"
         assert crm.doc(served["opportunity"])["stage"] == "proposal"
         log = crm.audit_log(user="zhangsan")
         assert {"check_in", "complete_task", "advance"} <= set(log["action"])

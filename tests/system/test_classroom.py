@@ -411,7 +411,7 @@ def test_a_step_done_by_someone_else_does_not_count(cls, class_url):
     ev.advance(opp, end_stage_now=True)                   # the manager pushes the rep's stage (dept scope)
     classroom.autoplay(rep)                               # the rep finishes the rest
     g = classroom.grade_from_db(cls).set_index("student")
-    assert cls.status(opp) == "won"
+    assert cls.status(opp, lang="en") == "won"
     assert g.loc["S01", "rep_stages"] == 0 and g.loc["S01", "rep_win"] == 15
     assert f"{opp}: advance by S03" in g.loc["S01", "problems"]
     rep.crm.close()

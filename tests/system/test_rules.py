@@ -30,7 +30,7 @@ def test_R01_only_admin_maintains_and_assigns_home_schemes(crm):
 def test_R02_competitors_are_saved_and_audited(crm):
     zs, lj = crm.login("zhangsan"), crm.login("lijingli")
     no = zs.add_competitor("启明网安", strengths="价格低")
-    assert crm.status(no) == "saved"
+    assert crm.status(no, lang="en") == "saved"
     refused(crm, PermissionDenied, zs.audit, no)                 # a rep saves, a manager audits
     assert lj.audit(no) == "audited"
     refused(crm, ReadOnly, zs.edit, no, strengths="服务好", code="READ_ONLY")
@@ -127,7 +127,7 @@ def test_R07_survey_design_generate_enter_summarize(crm):
     refused(crm, GuardFailed, zm.enter_response, sv, {q1: ["有", "没有"]}, code="ONE_ANSWER")
     refused(crm, GuardFailed, zm.enter_response, sv, {q1: "也许"}, code="BAD_OPTION")
     summary = zm.summarize_survey(sv)
-    assert crm.status(sv) == "summarized"
+    assert crm.status(sv, lang="en") == "summarized"
     assert summary[summary.question == q1]["percent"].sum() == 100
     assert summary.set_index(["question", "option"]).loc[(q2, "数据安全"), "n"] == 2
     sat = system.reports.customer_satisfaction(crm, sv)
@@ -158,7 +158,7 @@ def test_R09_lead_conversion(crm):
     refused(crm, GuardFailed, zs.convert_lead, lead, code="CUSTOMER_NOT_ON_FILE")
     refused(crm, GuardFailed, zs.convert_lead, lead, new_customer=True, code="CONTACT_NOT_ON_FILE")
     opp = zs.convert_lead(lead, new_customer=True, new_contact=True)
-    assert crm.status(lead) == "converted" and crm.status(opp) == "potential"
+    assert crm.status(lead, lang="en") == "converted" and crm.status(opp, lang="en") == "potential"
     assert crm.links(opp)[["src_no", "relation"]].values.tolist() == [[lead, "convert"]]
     cust = crm.doc(opp)["customer_no"]
     assert crm.contacts(cust)["name"].tolist() == ["钱工"]
@@ -262,7 +262,7 @@ def test_R18_task_assign_then_complete(crm):
     opp, _ = open_opportunity(crm)
     zs = crm.login("zhangsan")
     t = zs.new_task(opp, "机房环境调研报告")
-    assert crm.status(t) == "saved"
+    assert crm.status(t, lang="en") == "saved"
     refused(crm, IllegalTransition, zs.complete_task, t, crm.now, crm.now)        # not assigned: no executor
     assert zs.assign_task(t, "zhangsan") == "in_progress"
     assert crm.status(t, lang="zh") == "执行中"
@@ -451,7 +451,7 @@ def test_R29_product_archive_registration_and_editable_dates(crm):
     crm.login("admin").set_service_data("SW-24", service_enabled=False, gen_archive=False)
     refused(crm, GuardFailed, cj.register_product_archive, "KH000001", "SW-24", code="PRODUCT_NOT_SERVICED")
     a = cj.register_product_archive("KH000001", "R740", 2, warranty_until="2027-03-01")
-    assert crm.status(a) == "registered" and crm.lines(a)["qty"].tolist() == [2]
+    assert crm.status(a, lang="en") == "registered" and crm.lines(a)["qty"].tolist() == [2]
     refused(crm, ReadOnly, cj.edit_archive, a, product="FW-3000", code="ARCHIVE_REGISTERED")
     cj.edit_archive(a, next_repair="2024-09-01", warranty_until="2027-06-01")
     assert crm.doc(a)["warranty_until"] == "2027-06-01"
@@ -504,7 +504,7 @@ def test_R32_accept_then_handle_then_update_archive(crm):
     assert crm.status(r, lang="zh") == "已派工"
     crm.tick(days=1)
     h = lg.handle_work_order(wo, cause="电源模块故障", action="更换电源模块", parts=[("PSU", 1)])
-    assert crm.status(r) == "handled" and crm.status(wo) == "handled"
+    assert crm.status(r, lang="en") == "handled" and crm.status(wo, lang="en") == "handled"
     lg.update_product_archive(h)
     arc = crm.doc(a)
     assert arc["last_repair"] == crm.now.date().isoformat() and len(arc["parts"]) == 1
@@ -532,7 +532,7 @@ def test_R33_service_contract_products_scope_audit(crm):
 def test_R34_customer_audit_trading_and_read_only_value(crm):
     zs, lj = crm.login("zhangsan"), crm.login("lijingli")
     cu = zs.new_customer("新客户有限公司", industry="制造", region="华东")
-    assert crm.status(cu) == "saved"
+    assert crm.status(cu, lang="en") == "saved"
     refused(crm, GuardFailed, zs.new_price_list, cu, [("R740", 1, 48_000)], code="NOT_TRADING_CUSTOMER")
     refused(crm, PermissionDenied, zs.audit, cu)
     lj.audit(cu)

@@ -36,7 +36,7 @@ def test_until_stops_at_the_named_step(step):
     crm = _demo()
     nos = scenario.until(crm, step)
     key, status = STEP_STATUS[step]
-    assert crm.status(nos[key]) == status
+    assert crm.status(nos[key], lang="en") == status
     assert crm.check_invariants() == []
     made = {"lead": ["lead"], "opportunity": ["opportunity", "customer", "contact"], "activity": ["activity"],
             "task": ["task"], "quote": ["quote"], "sample": ["sample"], "contract": ["contract"],
@@ -100,7 +100,7 @@ def test_until_twice_needs_another_customer():
 
 def test_until_on_each_backend(crm):
     nos = scenario.until(crm, "contract")
-    assert crm.status(nos["contract"]) == "audited"
+    assert crm.status(nos["contract"], lang="en") == "audited"
     assert crm.check_invariants() == []
 
 
@@ -109,7 +109,7 @@ def test_populate_on_each_backend(db_url):
     try:
         plan = scenario.populate(crm, n=6, seed=4)
         assert crm.check_invariants() == []
-        assert [crm.status(o) for o in plan["opportunity"]] == [
+        assert [crm.status(o, lang="en") for o in plan["opportunity"]] == [
             {"open": "open", "won": "won", "lost": "lost", "failed": "failed", "potential": "potential"}[x]
             for x in plan["outcome"]]
         ref = system.open(":memory:", demo=True, clock="2022-03-01 09:00")
@@ -154,10 +154,10 @@ def test_populate_outcomes_are_in_the_database(history):
     assert crm.check_invariants() == []
     want = {"potential": "potential", "failed": "failed", "open": "open", "won": "won", "lost": "lost"}
     for r in plan.itertuples():
-        assert crm.status(r.opportunity) == want[r.outcome]
+        assert crm.status(r.opportunity, lang="en") == want[r.outcome]
         assert crm.doc(r.opportunity)["owner"] == r.owner
         if r.outcome == "won":
-            assert crm.status(r.contract) == "audited"
+            assert crm.status(r.contract, lang="en") == "audited"
             assert crm.doc(r.contract)["customer_no"] == r.customer_no
             assert crm.lines(r.contract, "payment")["amount"].sum() == pytest.approx(crm.doc(r.contract)["total"])
         else:

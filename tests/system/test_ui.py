@@ -83,17 +83,17 @@ def test_lead_save_and_convert(crm):
     app = ui.app(crm, "zhangsan")
     form = _lead(app)
     lead = form.no
-    assert crm.status(lead) == "saved" and crm.doc(lead)["customer_name"] == "江南重工集团"
+    assert crm.status(lead, lang="en") == "saved" and crm.doc(lead)["customer_name"] == "江南重工集团"
     assert form.message.startswith("✓") and lead in app.list.frame()["no"].tolist()
     before = fingerprint(crm)
     form.buttons["convert"].click()                          # 新增客户 not ticked: refused (R9)
     assert isinstance(form.last_error, system.CRMError) and "CUSTOMER_NOT_ON_FILE" in form.status.value
     assert "新增客户" in form.status.value and "tick new_customer" in form.status.value
-    assert fingerprint(crm) == before and crm.status(lead) == "saved"
+    assert fingerprint(crm) == before and crm.status(lead, lang="en") == "saved"
     form.widgets["new_customer"].value = form.widgets["new_contact"].value = True
     form.buttons["convert"].click()
     opp = app.form
-    assert opp.spec.doc_type == "opportunity" and crm.status(lead) == "converted"
+    assert opp.spec.doc_type == "opportunity" and crm.status(lead, lang="en") == "converted"
     assert crm.links(lead)[["src_no", "dst_no", "relation"]].values.tolist() == [[lead, opp.no, "convert"]]
     assert crm.doc(opp.no)["owner"] == "zhangsan" and crm.status(opp.no, lang="zh") == "未评估"
     assert opp.widgets["customer"].value == crm.doc(opp.no)["customer_no"] and opp.widgets["customer"].disabled
@@ -135,7 +135,7 @@ def test_market_activity(mem):
     form.buttons["save"].click()
     assert mem.doc(form.no)["total"] == 4200 and form.widgets["subject"].disabled
     form.buttons["start"].click()
-    assert mem.status(form.no) == "running"
+    assert mem.status(form.no, lang="en") == "running"
     rep = ui.app(mem, "zhangsan").open("market_activity")   # a rep may not run market activities
     rep.fill(subject="私自办会")
     rep.buttons["save"].click()
@@ -157,14 +157,14 @@ def test_opportunity_evaluation_and_stages(mem):
     assert (d["expected_revenue"], d["interest"], str(d["expected_close"])[:10]) == (132000.0, "high", "2024-06-30")
     assert mem.lines(no)["product"].tolist() == ["R740", "FW-3000"] and opp.widgets["product"].value is None
     opp.buttons["submit"].click()                            # no evaluator chosen: inline, nothing sent
-    assert "必填" in opp.errors["evaluator"].value and mem.status(no) == "potential"
+    assert "必填" in opp.errors["evaluator"].value and mem.status(no, lang="en") == "potential"
     opp.fill(evaluator="lijingli").click("submit")
-    assert mem.status(no) == "evaluating"
+    assert mem.status(no, lang="en") == "evaluating"
     opp.fill(eval_result="pass").click("evaluate")           # the rep is not the evaluator
-    assert "NOT_EVALUATOR" in opp.message and mem.status(no) == "evaluating"
+    assert "NOT_EVALUATOR" in opp.message and mem.status(no, lang="en") == "evaluating"
     ev = lj.open("opportunity", no)
     ev.fill(eval_result="pass", comment="需求明确").click("evaluate")
-    assert mem.status(no) == "open" and mem.doc(no)["stage"] == "understanding"
+    assert mem.status(no, lang="en") == "open" and mem.doc(no)["stage"] == "understanding"
     assert mem.evaluations(no)["result"].tolist() == ["pass"]
     opp = zs.open("opportunity", no)
     before = fingerprint(mem)
@@ -213,17 +213,17 @@ def test_win_quote_audit_push_down_contract(mem):
     zs, lj = ui.app(mem, "zhangsan"), ui.app(mem, "lijingli")
     opp = zs.open("opportunity", opp_no)
     opp.buttons["win"].click()                               # R23: the win/loss date first
-    assert "WIN_DATE_REQUIRED" in opp.message and mem.status(opp_no) == "open"
+    assert "WIN_DATE_REQUIRED" in opp.message and mem.status(opp_no, lang="en") == "open"
     opp.fill(win_date=mem.now.date(), win_reason="方案契合").click("win")
-    assert mem.status(opp_no) == "won" and mem.doc(opp_no)["probability"] == 1.0
+    assert mem.status(opp_no, lang="en") == "won" and mem.doc(opp_no)["probability"] == 1.0
     q = zs.open("quote", quote)
     assert q.widgets["items"].value == "R740 2 48000\nFW-3000 1 36000"
     q.fill(items="R740 2 46000\nFW-3000 1 36000").click("save")
     assert mem.doc(quote)["total"] == 128000
     q.buttons["audit"].click()                               # a rep may not audit
-    assert "ROLE_FORBIDDEN" in q.message and mem.status(quote) == "saved"
+    assert "ROLE_FORBIDDEN" in q.message and mem.status(quote, lang="en") == "saved"
     lj.open("quote", quote).click("audit")
-    assert mem.status(quote) == "audited"
+    assert mem.status(quote, lang="en") == "audited"
     q = zs.open("quote", quote)
     q.fill(items="R740 1 1").click("save")                    # audited: read-only (the engine refuses)
     assert "READ_ONLY" in q.message and mem.doc(quote)["total"] == 128000
@@ -238,7 +238,7 @@ def test_win_quote_audit_push_down_contract(mem):
     assert mem.lines(contract, "payment")["amount"].tolist() == [38400.0, 89600.0]
     assert mem.doc(contract)["settlement"] == "银行转账"
     lj.open("contract", contract).click("audit")
-    assert mem.status(contract) == "audited" and mem.doc(cust)["card_type"] == "current"
+    assert mem.status(contract, lang="en") == "audited" and mem.doc(cust)["card_type"] == "current"
 
 
 # ------------------------------------------------------------------------------ 服务管理, 客户管理
@@ -265,22 +265,22 @@ def test_customer_and_service_flow(mem):
     sr.buttons["save"].click()
     req = sr.no
     sr.fill(follower="chenjing").click("assign")
-    assert mem.status(req) == "assigned"
+    assert mem.status(req, lang="en") == "assigned"
     sr.fill(handler="wanggong").click("dispatch")            # not bound to an employee (R31)
-    assert "HANDLER_NOT_EMPLOYEE" in sr.message and mem.status(req) == "assigned"
+    assert "HANDLER_NOT_EMPLOYEE" in sr.message and mem.status(req, lang="en") == "assigned"
     sr.fill(handler="liugong").click("dispatch")
     wo = cj.form.no
-    assert cj.current == "work_order" and mem.status(req) == "dispatching"
+    assert cj.current == "work_order" and mem.status(req, lang="en") == "dispatching"
     lg = ui.app(mem, "liugong")
     f = lg.open("work_order", wo)
     f.buttons["handle"].click()                              # 处理 needs cause and action, and 接受 first
     assert "必填" in f.errors["cause"].value
     f.fill(cause="电源模块故障", action="更换电源模块", parts="PSU:1").click("handle")
-    assert "ILLEGAL_TRANSITION" in f.message and mem.status(wo) == "pending"
+    assert "ILLEGAL_TRANSITION" in f.message and mem.status(wo, lang="en") == "pending"
     f.fill(reason="已电话确认").click("accept")
-    assert (mem.status(wo), mem.status(req)) == ("accepted", "dispatched")
+    assert (mem.status(wo, lang="en"), mem.status(req, lang="en")) == ("accepted", "dispatched")
     f.fill(cause="电源模块故障", action="更换电源模块", parts="PSU:1").click("handle")
-    assert (mem.status(wo), mem.status(req)) == ("handled", "handled")
+    assert (mem.status(wo, lang="en"), mem.status(req, lang="en")) == ("handled", "handled")
     assert mem.links(wo)["dst_type"].tolist()[-1] == "handling"
 
 
@@ -388,13 +388,13 @@ def test_survey_form_design_responses_summary(mem):
     f.fill(theme="服务器需求调查").click("save")
     survey = f.no
     f.click("generate")                                      # no question yet: refused, nothing changed
-    assert "NO_ITEMS" in f.message and mem.status(survey) == "draft"
+    assert "NO_ITEMS" in f.message and mem.status(survey, lang="en") == "draft"
     for q in (q1, q2):
         f.fill(question=q).click("add_item")
     assert f.widgets["items"].value == f"{q1}, {q2}" and mem.doc(survey)["items"] == [q1, q2]
     assert "您最关注哪些方面？" in f.tables["questions"].value
     f.click("generate")
-    assert mem.status(survey) == "published"
+    assert mem.status(survey, lang="en") == "published"
     before = fingerprint(mem)
     f.fill(answers=f"{q1} 很满意").click("response")          # no colon: marked inline
     assert "question: option" in f.errors["answers"].value
@@ -405,7 +405,7 @@ def test_survey_form_design_responses_summary(mem):
     r = mem.table("survey_responses")
     assert r["score"].tolist() == [8.0, 7.0] and r["customer_no"].tolist() == ["KH000001", "KH000002"]
     f.click("summarize")
-    assert mem.status(survey) == "summarized" and "很满意" in f.tables["survey_summary"].value
+    assert mem.status(survey, lang="en") == "summarized" and "很满意" in f.tables["survey_summary"].value
     assert f.widgets["theme"].disabled is False and f.widgets["items"].disabled
 
 
@@ -429,7 +429,7 @@ def test_campaign_care_and_competitor_forms(mem):
     c.fill(subject="五一促销", budget="F01:2000").click("save")
     assert mem.doc(c.no)["doc_type"] == "campaign" and mem.doc(c.no)["total"] == 2000
     c.click("start")
-    assert mem.status(c.no) == "running"
+    assert mem.status(c.no, lang="en") == "running"
     k = cj.open("care")                                      # 客户关怀 by the service manager (task 14.3)
     k.fill(subject="老客户答谢会").click("save")
     assert mem.doc(k.no)["act_type"] == "答谢会" and mem.doc(k.no)["owner"] == "chenjing"
@@ -437,9 +437,9 @@ def test_campaign_care_and_competitor_forms(mem):
     cp.fill(name="华信科技", strengths="价格低", weaknesses="售后网点少").click("save")
     comp = cp.no
     cp.click("audit")
-    assert "ROLE_FORBIDDEN" in cp.message and mem.status(comp) == "saved"
+    assert "ROLE_FORBIDDEN" in cp.message and mem.status(comp, lang="en") == "saved"
     ui.app(mem, "lijingli").open("competitor", comp).click("audit")
-    assert mem.status(comp) == "audited" and mem.doc(comp)["weaknesses"] == "售后网点少"
+    assert mem.status(comp, lang="en") == "audited" and mem.doc(comp)["weaknesses"] == "售后网点少"
 
 
 # ------------------------------------------------------------------------------ 活动, 任务, 样品申请
@@ -466,16 +466,16 @@ def test_task_and_sample_forms(mem):
     task = t.no
     assert mem.doc(task)["src_no"] == opp and mem.doc(task)["plan_start"].startswith("2024-06-03")
     t.click("assign")
-    assert "必填" in t.errors["executor"].value and mem.status(task) == "saved"
+    assert "必填" in t.errors["executor"].value and mem.status(task, lang="en") == "saved"
     t.fill(executor="zhangsan").click("assign")
-    assert mem.status(task) == "in_progress"
+    assert mem.status(task, lang="en") == "in_progress"
     t.fill(process="已到现场查看机房").click("process")
     assert mem.doc(task)["process"][0]["text"] == "已到现场查看机房"
     before = fingerprint(mem)
     t.fill(actual_start=mem.now.date(), actual_end=mem.now.date() - dt.timedelta(days=1)).click("complete")
     assert "BAD_ACTUAL_TIMES" in t.message and fingerprint(mem) == before      # R19, nothing saved
     t.fill(actual_end=mem.now.date()).click("complete")
-    assert mem.status(task) == "done" and mem.stages(opp)["n_task"].iloc[0] == 1
+    assert mem.status(task, lang="en") == "done" and mem.stages(opp)["n_task"].iloc[0] == 1
     s = app.open("sample")
     s.fill(opportunity=opp, items="R740 一台").click("save")
     assert "物料代码" in s.errors["items"].value and s.no is None
@@ -492,16 +492,16 @@ def test_price_list_multi_level_audit_and_push_down(crm):
     f = zs.open("price_list")
     f.fill(customer="KH000001", items="R740 2 46000\nFW-3000 1 34000").click("save")
     pl = f.no
-    assert crm.doc(pl)["total"] == 126000 and crm.status(pl) == "saved"
+    assert crm.doc(pl)["total"] == 126000 and crm.status(pl, lang="en") == "saved"
     f.fill(levels="lijingli, wangzong").click("multi")        # 启用多级审核
-    assert crm.status(pl) == "auditing" and crm.doc(pl)["audit_levels"] == ["lijingli", "wangzong"]
+    assert crm.status(pl, lang="en") == "auditing" and crm.doc(pl)["audit_levels"] == ["lijingli", "wangzong"]
     before = fingerprint(crm)
     wz.open("price_list", pl).click("approve")              # level 2 may not approve before level 1
     assert "NOT_APPROVER" in wz.form.message and fingerprint(crm) == before
     lj.open("price_list", pl).click("approve")
-    assert crm.status(pl) == "auditing"
+    assert crm.status(pl, lang="en") == "auditing"
     wz.open("price_list", pl).click("approve")
-    assert crm.status(pl) == "audited" and crm.doc(pl)["audited_by"] == "wangzong"
+    assert crm.status(pl, lang="en") == "audited" and crm.doc(pl)["audited_by"] == "wangzong"
     g = zs.open("price_list", pl)
     g.fill(items="R740 2 1").click("save")                   # audited: read-only
     assert "READ_ONLY" in g.message and crm.doc(pl)["total"] == 126000
@@ -511,7 +511,7 @@ def test_price_list_multi_level_audit_and_push_down(crm):
     assert zs.form.widgets["items"].value == "R740 2 46000\nFW-3000 1 34000"
     u = wz.open("price_list", pl)
     u.click("unaudit")                                       # 驳回审核 refused once pushed down
-    assert isinstance(u.last_error, system.CRMError) and crm.status(pl) == "audited"
+    assert isinstance(u.last_error, system.CRMError) and crm.status(pl, lang="en") == "audited"
 
 
 def test_project_form(mem):
@@ -525,23 +525,23 @@ def test_project_form(mem):
     project = f.no
     assert mem.doc(project)["stages"] == ["预研阶段", "实施阶段", "验收阶段"] and mem.lineage(project)[-2:] == [contract, project]
     f.click("execute")                                       # audit first
-    assert "ILLEGAL_TRANSITION" in f.message and mem.status(project) == "saved"
+    assert "ILLEGAL_TRANSITION" in f.message and mem.status(project, lang="en") == "saved"
     m = ui.app(mem, "lijingli").open("project", project)   # 实施部's project: not the sales manager's to see
     assert m.no is None and "NOT_VISIBLE" in m.message
     ui.app(mem, "wangzong").open("project", project).click("audit")
     f = pm.open("project", project)
     f.click("execute")
-    assert mem.status(project) == "executing" and "●" in f.tables["project_stages"].value
+    assert mem.status(project, lang="en") == "executing" and "●" in f.tables["project_stages"].value
     f.click("close")                                         # 结案 needs the summary
     assert "必填" in f.errors["summary"].value
     f.fill(summary="按期验收").click("close")                    # stages not finished
-    assert "STAGES_OPEN" in f.message and mem.status(project) == "executing"
+    assert "STAGES_OPEN" in f.message and mem.status(project, lang="en") == "executing"
     f.click("advance")
     f.click("advance")
     f.click("advance")
     assert "LAST_STAGE" in f.message and mem.doc(project)["stage_index"] == 2
     f.fill(summary="按期验收").click("close")
-    assert mem.status(project) == "closed" and mem.doc(project)["summary"] == "按期验收"
+    assert mem.status(project, lang="en") == "closed" and mem.doc(project)["summary"] == "按期验收"
 
 
 # ------------------------------------------------------------------------------ 服务报价单, 服务合同
@@ -566,8 +566,8 @@ def test_service_quote_push_down_and_service_contract(mem):
     assert sc.widgets["archives"].value == archive and sc.widgets["level"].value == "SL01"
     assert sc.widgets["src_no"].value == sq and sc.widgets["src_no"].disabled
     wz.open("service_contract", sc.no).click("audit")
-    assert mem.status(sc.no) == "audited"
+    assert mem.status(sc.no, lang="en") == "audited"
     m = cj.open("service_contract")                         # 服务合同－新增 by hand
     m.click("new")
     m.fill(customer="KH000001", level="SL02", products="SW-24", archives=other, amount=5000).click("save")
-    assert mem.doc(m.no)["total"] == 5000 and mem.doc(m.no)["products"] == ["SW-24"] and mem.status(m.no) == "saved"
+    assert mem.doc(m.no)["total"] == 5000 and mem.doc(m.no)["products"] == ["SW-24"] and mem.status(m.no, lang="en") == "saved"

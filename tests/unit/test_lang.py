@@ -9,8 +9,7 @@ import crmlab
 from crmlab._lang import DEFAULT_LANG, LANGS, check_lang
 from crmlab.errors import CRMLabError
 
-# Left for its owner (crmlab.system is edited elsewhere): CRM.status still defaults to "en".
-KNOWN_EXCEPTIONS = {"crmlab.system.engine.CRM.status"}
+KNOWN_EXCEPTIONS: set[str] = set()      # none: every lang parameter defaults to Chinese
 
 
 def _lang_defaults():

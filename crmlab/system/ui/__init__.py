@@ -25,15 +25,15 @@ Example
 >>> lead.widgets["customer_name"].value, lead.widgets["contact_name"].value = "江南重工集团", "钱工"
 >>> lead.buttons["save"].click()
 >>> lead.no, crm.status(lead.no)
-('XS000001', 'saved')
+('XS000001', '已保存')
 >>> lead.buttons["convert"].click()                # 转化 without ticking 新增客户: refused inline
 >>> print(lead.message)
 ✗ [CUSTOMER_NOT_ON_FILE] 客户 江南重工集团 不存在，请勾选【新增客户】 / customer '江南重工集团' is not on file: tick new_customer
 >>> crm.status(lead.no), len(crm.documents(doc_type="opportunity"))
-('saved', 0)
+('已保存', 0)
 >>> lead.widgets["new_customer"].value = lead.widgets["new_contact"].value = True
 >>> lead.buttons["convert"].click()                # 转化 opens the new opportunity
->>> app.form.no, crm.status(app.form.no, lang="zh")
+>>> app.form.no, crm.status(app.form.no)
 ('SJ000001', '未评估')
 """
 from . import spec

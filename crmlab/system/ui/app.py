@@ -242,6 +242,6 @@ def app(crm, user, lang: str = "zh") -> App:
     >>> form.click("save")
     '✓ 保存成功 / Save: done → XS000001'
     >>> crm.status("XS000001")
-    'saved'
+    '已保存'
     """
     return App(crm, user, lang)
