@@ -2312,7 +2312,9 @@ def rfm_table(orders: pd.DataFrame, as_of, window_days: int | None = None, custo
     Task 5 附：RFM方法 (Arthur Hughes): R = time since the last purchase (here in days, so
     smaller is better; not lifetimes' "recency"), F = purchases in the period, M = spend in the
     period. Orders after ``as_of`` are ignored; with ``window_days`` only orders in
-    (as_of − window_days, as_of] count and customers without any drop out.
+    (as_of − window_days, as_of] count and customers without any drop out. Orders without a
+    customer id are left out. The per-customer computation is ``crmlab.value``'s (shared with
+    :func:`crmlab.value.rfm_summary`); this function chooses the orders and the units.
 
     >>> import pandas as pd
     >>> from crmlab import archive
@@ -2330,9 +2332,14 @@ def rfm_table(orders: pd.DataFrame, as_of, window_days: int | None = None, custo
         if window_days <= 0:
             raise ArchiveError("BAD_WINDOW", "window_days must be positive", "window_days 必须为正数")
         o = o[o["d"] > as_of - pd.Timedelta(days=window_days)]
-    g = o.groupby("c")
-    out = pd.DataFrame({"recency_days": (as_of - g["d"].max()).dt.days.astype(int), "frequency": g.size().astype(int),
-                        "monetary": g["a"].sum().round(6)})
+    from crmlab import value as _value
+
+    # the computation lives in value.py (one place for RFM); orders without a customer id do not count
+    d = o["d"].to_numpy()
+    r = _value._rfm(o["c"], d.view("i8"), o["a"].to_numpy(), distinct=False)
+    last = pd.Series(r.last.view(d.dtype), index=r.customers)
+    out = pd.DataFrame({"recency_days": (as_of - last).dt.days.astype(int), "frequency": r.purchases.astype(int),
+                        "monetary": pd.Series(r.spend, index=r.customers).round(6)})
     out.index.name = customer
     return out
 

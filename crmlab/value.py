@@ -1053,6 +1053,56 @@ def _distinct_periods(codes: np.ndarray, rel: np.ndarray, width: np.ndarray) -> 
     return np.bincount(codes[first], minlength=len(width))
 
 
+@dataclass(frozen=True)
+class _PerCustomer:
+    """What :func:`_rfm` returns: one entry per customer, in sorted id order."""
+    customers: pd.Index
+    first: np.ndarray       # int64: first time (period number, or datetime64 ticks)
+    last: np.ndarray        # int64: last time
+    purchases: np.ndarray   # int64: distinct times, or rows
+    spend: np.ndarray | None  # float: amount summed (over the repeat times only with repeat_only)
+    missing: int            # rows without a customer id (left out of everything above)
+
+
+def _rfm(ids: pd.Series, time: np.ndarray, amount: np.ndarray | None, distinct: bool,
+         repeat_only: bool = False) -> _PerCustomer:
+    """The one place crmlab computes recency, frequency and monetary value per customer.
+
+    Not marked with ``@computes``: :func:`rfm_summary` (lifetimes' summary) and
+    ``archive.rfm_table`` (Hughes' RFM table) both call it, and each public function records only
+    its own concept. Inputs are validated, already filtered arrays of equal length: ``ids`` the
+    customer ids, ``time`` int64 (period numbers, or a datetime64 array viewed as int64) and
+    ``amount`` non-negative floats (or None).
+
+    Per customer: ``first``/``last`` = earliest/latest ``time``; ``purchases`` = number of distinct
+    ``time`` values (``distinct=True``, lifetimes: one purchase per period) or of rows (RFM:
+    every order counts); ``spend`` = sum of ``amount`` (with ``repeat_only`` only over times after
+    the first one, as lifetimes' monetary value). Rows with a missing id are counted in
+    ``missing`` and otherwise left out.
+    """
+    codes, customers = _customer_codes(ids)
+    missing = int((codes < 0).sum())          # factorize codes missing ids as -1
+    if missing:
+        keep = codes >= 0
+        codes, time = codes[keep], time[keep]
+        amount = amount[keep] if amount is not None else None
+    n = len(customers)
+    first = np.full(n, _BIG, dtype=np.int64)
+    last = np.full(n, -_BIG, dtype=np.int64)
+    np.minimum.at(first, codes, time)
+    np.maximum.at(last, codes, time)
+    rel = time - first[codes]                 # time since the customer's first purchase
+    if distinct:
+        purchases = _distinct_periods(codes, rel, last - first + 1)
+    else:
+        purchases = np.bincount(codes, minlength=n).astype(np.int64)
+    spend = None
+    if amount is not None:
+        weights = np.where(rel > 0, amount, 0.0) if repeat_only else amount
+        spend = np.bincount(codes, weights=weights, minlength=n).astype(float, copy=False)  # float when empty too
+    return _PerCustomer(customers, first, last, purchases, spend, missing)
+
+
 @computes("btyd_summary", "重复购买次数、购买时长和客户年龄 (x, tx, T)", "repeat frequency, recency and age")
 def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, amount_col: str | None,
                 end=None, freq: str = "D") -> pd.DataFrame:
@@ -1133,23 +1183,16 @@ def rfm_summary(transactions: pd.DataFrame, customer_col: str, date_col: str, am
         period, ids = period[keep], ids[keep]
         amount = amount[keep] if amount is not None else None
 
-    codes, customers = _customer_codes(ids)
-    if (codes < 0).any():  # factorize codes missing ids as -1
-        missing = int((codes < 0).sum())
-        raise _bad(f"column {customer_col!r} has {missing} missing customer id(s)",
-                   f"列 {customer_col!r} 有 {missing} 个缺失的客户编号")
-    n = len(customers)
-    first = np.full(n, _BIG, dtype=np.int64)
-    last = np.full(n, -_BIG, dtype=np.int64)
-    np.minimum.at(first, codes, period)
-    np.maximum.at(last, codes, period)
-    rel = period - first[codes]                       # periods since the customer's first period
-    frequency = _distinct_periods(codes, rel, last - first + 1) - 1
-    out = pd.DataFrame({"frequency": frequency.astype(float), "recency": (last - first).astype(float),
-                        "T": (end_period - first).astype(float)}, index=customers)
+    r = _rfm(ids, period, amount, distinct=True, repeat_only=True)
+    if r.missing:
+        raise _bad(f"column {customer_col!r} has {r.missing} missing customer id(s)",
+                   f"列 {customer_col!r} 有 {r.missing} 个缺失的客户编号")
+    frequency = r.purchases - 1
+    out = pd.DataFrame({"frequency": frequency.astype(float), "recency": (r.last - r.first).astype(float),
+                        "T": (end_period - r.first).astype(float)}, index=r.customers)
     if amount is not None:
-        repeat_total = np.bincount(codes, weights=np.where(rel > 0, amount, 0.0), minlength=n)
-        out["monetary_value"] = np.divide(repeat_total, frequency, out=np.zeros(n), where=frequency > 0)
+        n = len(r.customers)
+        out["monetary_value"] = np.divide(r.spend, frequency, out=np.zeros(n), where=frequency > 0)
     out.index.name = customer_col
     return out
 
