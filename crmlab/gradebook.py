@@ -52,7 +52,7 @@ def chinese(book: pd.DataFrame, roster: pd.DataFrame | None = None) -> pd.DataFr
     out = book.copy()
     out["late"] = out["late"].map({True: "是", False: "否"}).fillna("")
     names = dict(zip(roster["学号"], roster["姓名"])) if roster is not None else {}
-    out.insert(1, "name", out["student"].map(names).fillna(""))
+    out.insert(1, "name", out["student"].map(lambda sid: names.get(sid, "")))
     return out.rename(columns=HEADERS)
 
 
@@ -63,7 +63,7 @@ def summary(book: pd.DataFrame, roster: pd.DataFrame | None = None) -> pd.DataFr
     totals = book.groupby("student", sort=False)[["total", "max"]].sum()
     out = wide.join(totals).reset_index()
     names = dict(zip(roster["学号"], roster["姓名"])) if roster is not None else {}
-    out.insert(1, "name", out["student"].map(names).fillna(""))
+    out.insert(1, "name", out["student"].map(lambda sid: names.get(sid, "")))
     return out.rename(columns={"student": "学号", "name": "姓名", "total": "总分 total", "max": "满分 max"})
 
 

@@ -789,7 +789,8 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     code = proc.wait(timeout)
-    _, alive = psutil.wait_procs(family, timeout=timeout)
+    # Voila shut its kernels down as it stopped; what is still running after a moment is killed
+    _, alive = psutil.wait_procs(family, timeout=min(timeout, 3))
     for child in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             child.kill()
