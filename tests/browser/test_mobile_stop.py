@@ -36,8 +36,8 @@ def test_a_signal_stops_voila_and_every_kernel(tmp_path, signum):
         assert not alive, [p.cmdline() for p in alive]
         assert _port_closed(port)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:                     # a failed test leaves nothing running either
+            mobile.stop(proc)
 
 
 def _port_closed(port: int) -> bool:
