@@ -61,9 +61,6 @@ case "${1:-}" in
         shift
         setup
         services
-        # One pytest worker more than there are cores: many tests wait on a kernel or a browser starting,
-        # and the extra worker fills that time (pytest -n auto reads this variable).
-        export PYTEST_XDIST_AUTO_NUM_WORKERS="${PYTEST_XDIST_AUTO_NUM_WORKERS:-$(( $(nproc) + 1 ))}"
         python -m pytest "$@"
         ;;
     *)

@@ -761,6 +761,7 @@ def serve(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
     """
     proc = start(db_url, port, ip=ip, demo=demo, clock=clock)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)     # also when started in the background, where SIGINT is ignored
     try:
         wait_ready(f"http://{ip}:{port}", timeout=120, proc=proc)
         print(f"crmlab mobile: http://{ip}:{port}/  (database {_served_url(db_url)}; Ctrl-C to stop / 按 Ctrl-C 停止)",
