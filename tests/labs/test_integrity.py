@@ -81,20 +81,10 @@ def test_labs_folder_is_what_nbgrader_generates(tmp_path):
     assert not any(name.endswith(".mutants.toml") for name in committed_files)
 
 
-class _LabChecks:
-    """Real nbgrader on one whole lab (one subclass per lab, made below, so that pytest-xdist spreads the
-    labs over the workers instead of keeping them in one module scope)."""
-
-    lab: str
-
-    @pytest.mark.slow
-    def test_real_nbgrader_autograde_gives_solution_full_and_stub_zero(self, tmp_path):
-        _autograde_lab(self.lab, tmp_path)
-
-
-for _lab in labtools.lab_names(ROOT):
-    _name = "TestLab_" + re.sub(r"\W", "_", _lab)
-    globals()[_name] = type(_name, (_LabChecks,), {"lab": _lab})
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", labtools.lab_names(ROOT))
+def test_real_nbgrader_autograde_gives_solution_full_and_stub_zero(lab, tmp_path):
+    _autograde_lab(lab, tmp_path)
 
 
 def _autograde_lab(lab: str, tmp_path: Path) -> None:
