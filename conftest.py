@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from helpers import database_url, drop_pg_database, new_pg_database
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
@@ -28,28 +29,6 @@ def pg_url():
     return url
 
 
-def _new_pg_database(admin_url: str, template: str | None = None) -> str:
-    import uuid
-
-    import sqlalchemy as sa
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    admin.dispose()
-    return name
-
-
-def _drop_pg_database(admin_url: str, name: str) -> None:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def _demo_templates(tmp_path_factory):
     """The demo company seeded once per test process: a SQLite file and, with a server, a PostgreSQL
@@ -61,12 +40,12 @@ def _demo_templates(tmp_path_factory):
     system.open(f"sqlite:///{made['sqlite']}", demo=True).close()
     admin_url = os.environ.get("CRMLAB_TEST_PG_URL")
     if admin_url:
-        name = _new_pg_database(admin_url)
-        system.open(admin_url.rsplit("/", 1)[0] + "/" + name, demo=True).close()
+        name = new_pg_database(admin_url)
+        system.open(database_url(admin_url, name), demo=True).close()
         made["postgresql"] = name
     yield made
     if "postgresql" in made:
-        _drop_pg_database(admin_url, made["postgresql"])
+        drop_pg_database(admin_url, made["postgresql"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -79,11 +58,11 @@ def demo_url(request, tmp_path, _demo_templates):
         yield f"sqlite:///{path}"
         return
     admin_url = request.getfixturevalue("pg_url")
-    name = _new_pg_database(admin_url, template=_demo_templates["postgresql"])
+    name = new_pg_database(admin_url, template=_demo_templates["postgresql"])
     try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
+        yield database_url(admin_url, name)
     finally:
-        _drop_pg_database(admin_url, name)
+        drop_pg_database(admin_url, name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,8 +76,8 @@ def db_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'crm.db'}"
         return
     admin_url = request.getfixturevalue("pg_url")
-    name = _new_pg_database(admin_url)
+    name = new_pg_database(admin_url)
     try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
+        yield database_url(admin_url, name)
     finally:
-        _drop_pg_database(admin_url, name)
+        drop_pg_database(admin_url, name)

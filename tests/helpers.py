@@ -36,3 +36,32 @@ def bilingual(err) -> str:
         assert CJK.search(head), f"the message does not start in Chinese: {message!r}"
         assert LATIN.search(tail), f"no English after the Chinese: {message!r}"
     return message
+
+
+def new_pg_database(admin_url: str, template: str | None = None, prefix: str = "t_") -> str:
+    """Create a throw-away PostgreSQL database (a copy of ``template`` if given) and return its name."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    return name
+
+
+def drop_pg_database(admin_url: str, name: str) -> None:
+    """Drop a database made by :func:`new_pg_database`, closing its connections."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of database ``name`` on the server of ``admin_url``."""
+    return admin_url.rsplit("/", 1)[0] + "/" + name

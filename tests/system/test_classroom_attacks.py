@@ -11,6 +11,7 @@ import uuid
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from helpers import database_url, drop_pg_database, new_pg_database
 from syshelpers import fingerprint
 
 from crmlab.system import GuardFailed, PermissionDenied, _classdb, classroom
@@ -29,11 +30,8 @@ REFUSED = (sa.exc.ProgrammingError, sa.exc.InternalError, sa.exc.OperationalErro
 def template(pg_url):
     """A played class database, built once: S01 finished the rep's steps with S03 evaluating, S05
     submitted to S04, E01 accepted a work order. Returns (template name, student → 连接串)."""
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"tpl_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as con:
-        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    name = new_pg_database(pg_url, prefix="tpl_")
+    url = database_url(pg_url, name)
     crm = classroom.open_class(url)
     sheet = classroom.load_roster(crm, ROSTER).attrs["credentials"]
     logins = dict(zip(sheet["学号"], sheet["连接串"]))
@@ -50,20 +48,15 @@ def template(pg_url):
         d.crm.close()
     crm.close()
     yield name, logins
-    with admin.connect() as con:
-        con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(pg_url, name)
 
 
 @pytest.fixture
 def klass(pg_url, template):
     """(teacher's CRM, student → URL of their own login) on a fresh copy of the played class."""
     tpl, logins = template
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as con:
-        con.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{tpl}"'))
-    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    name = new_pg_database(pg_url, template=tpl)
+    url = database_url(pg_url, name)
     crm = classroom.open_class(url)
     mine = {s: sa.engine.make_url(u).set(database=name).render_as_string(hide_password=False)
             for s, u in logins.items()}
@@ -71,9 +64,7 @@ def klass(pg_url, template):
         yield crm, mine
     finally:
         crm.close()
-        with admin.connect() as con:
-            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(pg_url, name)
 
 
 def _grades(crm):
