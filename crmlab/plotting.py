@@ -68,3 +68,28 @@ def quadrant_labels(ax, labels: dict[tuple[bool, bool], str], *, x_cut: float, y
         y = (cy + 1) / 2 if y_high else cy / 2
         ax.text(x, y, text, ha="center", va="center", alpha=0.85, transform=ax.transAxes,
                 bbox=dict(boxstyle="round", fc="white", ec="grey", alpha=0.8), **text_kw)
+
+
+def pyramid(labels: list[str], *, title: str = "", ax=None):
+    """Draw a pyramid of ``len(labels)`` layers, the first label on the narrow top (e.g. a customer
+    pyramid, A grade first), and return the axes. Colours follow the layer order.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = pyramid(["A 级 2 家", "B 级 5 家", "C 级 9 家"], title="客户金字塔")
+    >>> [t.get_text() for t in ax.texts], len(ax.patches)
+    (['A 级 2 家', 'B 级 5 家', 'C 级 9 家'], 3)
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(ax.figure)
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(7, 0.5 + 1.0 * len(labels)))
+    for i, label in enumerate(labels):
+        width = 0.5 + 0.4 * i                   # each layer wider than the one above it
+        ax.barh(-i, width, left=-width / 2, height=0.9, color=f"C{i}")
+        ax.text(0, -i, label, ha="center", va="center", color="white", fontsize=9)
+    ax.set(xlim=(-0.05 - width / 2, 0.05 + width / 2) if labels else None, title=title)
+    ax.axis("off")
+    return ax
