@@ -645,14 +645,13 @@ def document(crm, no, doc_type, label: str | None = None, hint: str | None = Non
     return d
 
 
-def status(crm, no, status, label: str | None = None, hint: str | None = None) -> str:
+def status(crm, no, status, label: str | None = None, hint: str | None = None) -> None:
     """Check that document (or customer) ``no`` exists and is in ``status`` — a code, a Kingdee label
-    (``"已审核"``) or a list of allowed ones; returns ``no``.
+    (``"已审核"``) or a list of allowed ones.
 
     >>> from crmlab import system
     >>> crm = system.open(":memory:", demo=True)
     >>> status(crm, "KH000001", "已审核")
-    'KH000001'
     >>> try:
     ...     status(crm, None, "执行中", "商机 the opportunity")
     ... except AssertionError as err:
@@ -674,7 +673,6 @@ def status(crm, no, status, label: str | None = None, hint: str | None = None) -
         fail(f"{label} {d['no']}" if d["no"] not in label else label,
                    " 或 (or) ".join(f"状态 {_status_label(c)} (status)" for c in codes),
                    f"状态 {_status_label(d['status'])} (status)", hint)
-    return d["no"]
 
 
 def linked(crm, src, dst=_ANY, label: str | None = None, *, dst_type=None, relation: str | None = None,

@@ -33,8 +33,8 @@ def fails(fn, *args, **kw) -> str:
 
 
 
-# -- expect_document -------------------------------------------------------------------------------
-def test_expect_document_finds_by_type_status_and_fields(flow):
+# -- find_document -------------------------------------------------------------------------------
+def test_find_document_finds_by_type_status_and_fields(flow):
     crm, out = flow
     assert check.crm.find_document(crm, "商机", status="赢单", subject="甲公司 服务器购买意愿") == out["opportunity"]
     assert check.crm.find_document(crm, "opportunity", status="won", owner="张三",
@@ -43,12 +43,12 @@ def test_expect_document_finds_by_type_status_and_fields(flow):
     assert check.crm.find_document(crm, "customer", name="甲公司", is_trading=True) == out["customer"]
 
 
-def test_expect_document_returns_the_last_match(flow):
+def test_find_document_returns_the_last_match(flow):
     crm, _ = flow
     assert check.crm.find_document(crm, "customer", status="audited") == crm.customers()["no"].iloc[-1]
 
 
-def test_expect_document_messages_say_what_is_missing(flow):
+def test_find_document_messages_say_what_is_missing(flow):
     crm, out = flow
     msg = fails(check.crm.find_document, crm, "价目表", hint="Create a price list.")
     assert "一张价目表都没有" in msg and "提示 hint: Create a price list." in msg
@@ -60,14 +60,14 @@ def test_expect_document_messages_say_what_is_missing(flow):
     assert "负责人 lisi" in msg
 
 
-def test_expect_document_bad_labels_fail_as_checks(flow):
+def test_find_document_bad_labels_fail_as_checks(flow):
     crm, _ = flow
     assert "单据类型" in fails(check.crm.find_document, crm, "发票")
     assert "状态" in fails(check.crm.find_document, crm, "quote", status="飞走了")
 
 
 # -- expect_status / expect_fields -----------------------------------------------------------------
-def test_expect_status_and_fields(flow):
+def test_status_and_fields(flow):
     crm, out = flow
     assert check.crm.status(crm, out["contract"], "已审核") == out["contract"]
     assert check.crm.status(crm, out["task"], "已完成") == out["task"]
@@ -76,13 +76,13 @@ def test_expect_status_and_fields(flow):
 
 
 @pytest.mark.parametrize("no, says", [(None, "还没有作答"), ("SJ999999", "一张已有的单据"), (42, "一个单据编号")])
-def test_expect_status_none_or_unknown_number_fails_as_check(flow, no, says):
+def test_status_none_or_unknown_number_fails_as_check(flow, no, says):
     crm, _ = flow
     assert says in fails(check.crm.status, crm, no, "执行中")
     assert "一个单据编号" in fails(check.crm.fields, crm, no, stage="signing")
 
 
-def test_expect_status_and_fields_wrong_values(flow):
+def test_status_and_fields_wrong_values(flow):
     crm, out = flow
     assert "执行中 open" in fails(check.crm.status, crm, out["opportunity"], "执行中")
     assert "132000.0" in fails(check.crm.fields, crm, out["opportunity"], expected_revenue=126_000.0)
@@ -90,7 +90,7 @@ def test_expect_status_and_fields_wrong_values(flow):
 
 
 # -- links ----------------------------------------------------------------------------------------------
-def test_expect_link_and_lineage(flow):
+def test_link_and_lineage(flow):
     crm, out = flow
     assert check.crm.linked(crm, out["lead"], out["opportunity"], relation="convert") == out["opportunity"]
     assert check.crm.linked(crm, out["opportunity"], dst_type="活动", relation="source") == out["activity"]
@@ -100,7 +100,7 @@ def test_expect_link_and_lineage(flow):
     assert check.crm.lineage(crm, out["contract"], chain) == chain
 
 
-def test_expect_link_failures(flow):
+def test_link_failures(flow):
     crm, out = flow
     assert "关联到 (links to):" in fails(check.crm.linked, crm, out["opportunity"], dst_type="project")
     assert "with relation 'push_down'" in fails(check.crm.linked, crm, out["lead"], relation="push_down")
@@ -113,7 +113,7 @@ def test_expect_link_failures(flow):
 
 
 # -- the audit log ------------------------------------------------------------------------------------
-def test_expect_audit_by_user_document_and_values(flow):
+def test_audit_by_user_document_and_values(flow):
     crm, out = flow
     row = check.crm.audit(crm, "audit", user="李经理", doc_no=out["contract"], count=1)
     assert row["role"] == "sales_manager" and row["to_status"] == "audited"
@@ -122,7 +122,7 @@ def test_expect_audit_by_user_document_and_values(flow):
     check.crm.no_audit(crm, "audit", user="zhangsan")
 
 
-def test_expect_audit_failures_name_who_did_it(flow):
+def test_audit_failures_name_who_did_it(flow):
     crm, out = flow
     msg = fails(check.crm.audit, crm, "audit", user="wangzong", doc_no=out["contract"])
     assert "(done by): lijingli" in msg
@@ -138,7 +138,7 @@ def test_refused_actions_leave_no_audit_entry(flow):
 
 
 # -- refusals ---------------------------------------------------------------------------------------------
-def test_expect_refused(flow):
+def test_refused(flow):
     _, out = flow
     err = out["refused"]
     check.crm.refused(err, system.CRMError)
@@ -150,7 +150,7 @@ def test_expect_refused(flow):
 
 
 # -- base data and tabs ----------------------------------------------------------------------------------
-def test_expect_row(flow):
+def test_row(flow):
     crm, _ = flow
     assert check.crm.row(crm, "users", login="liugong", role="engineer")["employee_code"] == "E402"
     assert check.crm.row(crm, "home_schemes", name="默认方案")["blocks"][0] == "消息"
@@ -159,7 +159,7 @@ def test_expect_row(flow):
     assert "有一列 (a column) 'colour'" in fails(check.crm.row, crm, "users", colour="red")
 
 
-def test_expect_stages_and_evaluations(flow):
+def test_stages_and_evaluations(flow):
     crm, out = flow
     tab = check.crm.stages(crm, out["opportunity"], ["understanding", "预研阶段", "Proposal", "投标阶段", "签约阶段"],
                                closed=True)
@@ -176,7 +176,7 @@ def test_expect_stages_and_evaluations(flow):
     fails(check.crm.evaluations, crm, None, ["pass"])
 
 
-def test_expect_stages_open_rows():
+def test_stages_open_rows():
     crm = system.open(":memory:", demo=True)
     zs, lj = crm.login("zhangsan"), crm.login("lijingli")
     lead = zs.new_lead("x", source="电话", customer_name="乙公司", contact_name="孙工")
@@ -191,7 +191,7 @@ def test_expect_stages_open_rows():
 
 
 # -- invariants --------------------------------------------------------------------------------------
-def test_expect_invariants_detects_a_tampered_database():
+def test_invariants_detects_a_tampered_database():
     crm = system.open(":memory:", demo=True)
     out = system.demo.full_flow(crm, "丙公司")
     check.crm.consistent(crm)
