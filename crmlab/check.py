@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import shortcuts
+from ._checkbase import _STATE, CheckFailed, _count, _ran, fail, unanswered
 
 __all__ = [
     "CheckFailed", "fail", "true", "equal", "number", "one_of", "set_equal", "is_frame",
@@ -38,45 +39,11 @@ __all__ = [
 ]
 
 
-class CheckFailed(AssertionError):
-    """A graded check did not pass. The message says what was expected and gives a hint."""
-
-    def _render_traceback_(self):
-        # IPython shows these lines instead of a traceback through crmlab's code.
-        return [f"\x1b[31m{line}\x1b[0m" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
-
-
 class NotReady(RuntimeError):
     """A cell needs the result of an exercise that is not finished yet (请先完成练习)."""
 
     def _render_traceback_(self):
         return str(self).splitlines()
-
-
-def fail(name: str, expected, got, hint: str | None = None):
-    """Raise :class:`CheckFailed` with the standard message (Chinese first, English gloss).
-
-    In a hidden-test cell the expected value is replaced by "does not match the reference answer".
-    """
-    _ran()
-    lines = [f"✗ {name}"]
-    if shortcuts.in_hidden_tests():
-        lines.append("  与参考答案不一致 (does not match the reference answer)")
-    else:
-        lines.append(f"  应为 expected: {expected}")
-    lines.append(f"  实际 got:      {got}")
-    if hint:
-        lines.append(f"  提示 hint: {hint}")
-    raise CheckFailed("\n".join(lines))
-
-
-def unanswered(name: str, got=None):
-    """Raise :class:`CheckFailed` saying the exercise is not answered yet (还没有作答)."""
-    _ran()
-    shown = "..." if got is Ellipsis else repr(got)
-    raise CheckFailed(f"✗ {name}\n  还没有作答 (not answered yet): 答案仍是 {shown}。"
-                      "写好答案后，先运行答题单元格，再运行本测试。\n"
-                      "  (Write your answer, run its cell, then run this test.)")
 
 
 def answered(actual, name: str) -> None:
@@ -343,25 +310,6 @@ def _short(x, limit: int = 80) -> str:
 
 
 # --------------------------------------------------------------------------- one ✓ line per passing test cell
-_STATE = {"checks": 0, "hooked": False}
-
-
-def _ran() -> None:
-    _STATE["checks"] += 1
-
-
-def _count(func):
-    """Count a helper's use so that a passing test cell can say ✓ once."""
-    import functools
-
-    @functools.wraps(func)
-    def counted(*args, **kwargs):
-        _ran()
-        return func(*args, **kwargs)
-
-    return counted
-
-
 def _pre_run_cell(info=None) -> None:
     _STATE["checks"] = 0
 
@@ -386,6 +334,16 @@ def _hook_ipython() -> None:
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     _STATE["hooked"] = True
+
+
+def __getattr__(name: str):
+    """``check.crm``: the checks of the simulated CRM's database state (:mod:`crmlab.check_crm`),
+    imported on first use so that labs without the CRM do not load it (and not stored here, so
+    this module's contents stay what the grader's integrity check saw)."""
+    if name == "crm":
+        from crmlab import check_crm
+        return check_crm
+    raise AttributeError(f"module 'crmlab.check' has no attribute {name!r}")
 
 
 for _name in ("true", "equal", "number", "one_of", "set_equal", "is_frame", "has_columns", "frame_equal",

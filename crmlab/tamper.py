@@ -42,7 +42,7 @@ __all__ = ["WATCHED_MODULES", "WATCHED_OBJECTS", "WATCHED_HOOKS", "KERNEL_CODE",
            "differences", "describe", "guarded_names"]
 
 # Modules whose functions and classes (and what they use by name) must not change.
-WATCHED_MODULES = ("crmlab.check",)  # crmlab.shortcuts is reached through it (check.own_work)
+WATCHED_MODULES = ("crmlab.check", "crmlab._checkbase")  # crmlab.shortcuts is reached through them (own_work, fail)
 # Objects of the kernel whose methods (instance and class) must not be replaced.
 WATCHED_OBJECTS = ("shell", "shell.kernel", "shell.kernel.session", "shell.display_pub", "shell.displayhook",
                    "shell.display_formatter", "shell.compile", "shell.input_transformer_manager",
@@ -290,7 +290,10 @@ RESULT = _main(CONFIG)
 
 def expression(mode: str, guarded: dict[str, str] | None = None) -> str:
     """The ``user_expressions`` expression that runs :data:`KERNEL_CODE` in the kernel and gives its JSON."""
-    config = {"mode": mode, "modules": list(WATCHED_MODULES), "objects": list(WATCHED_OBJECTS),
+    modules = list(WATCHED_MODULES)
+    if any(str(v).startswith(("crmlab:system", "crmlab.system")) for v in (guarded or {}).values()):
+        modules.append("crmlab.check_crm")        # the CRM labs' checks (check.crm), watched where the lab has a CRM
+    config = {"mode": mode, "modules": modules, "objects": list(WATCHED_OBJECTS),
               "hooks": list(WATCHED_HOOKS), "guarded": dict(guarded or {}), "scrub": SCRUB}
     return (f"(lambda ns: (__import__('builtins').exec(__import__('builtins').compile({KERNEL_CODE!r}, "
             f"'<crmlab-verify>', 'exec'), ns), ns['RESULT'])[1])({{'CONFIG': {config!r}}})")

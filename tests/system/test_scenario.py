@@ -1,10 +1,9 @@
 """crmlab.system.scenario (the 埃佛特 story replayed step by step, a seeded history) and
-crmlab.system.checks_sales (graded checks of the database state for labs/04_system 03 and 04)."""
+check.crm (crmlab.check_crm: graded checks of the database state for labs/04_system)."""
 import pandas as pd
 import pytest
 
 from crmlab import check, system
-from crmlab.system import checks_sales as cs
 from crmlab.system import scenario
 
 STEP_STATUS = {      # step → (key of the document made last, its status)
@@ -222,7 +221,7 @@ def test_populate_refuses_a_bad_n():
         scenario.populate(_demo(), n=0)
 
 
-# -------------------------------------------------------------------------------- checks_sales
+# -------------------------------------------------------------------------------- check.crm (sales and service)
 @pytest.fixture(scope="module")
 def signed():
     crm = _demo()
@@ -236,16 +235,16 @@ BAD_NUMBERS = [None, 3, "HT999999", ["HT000001"]]
 def test_every_check_fails_with_an_assertion_never_a_traceback(signed, bad):
     crm, nos = signed
     calls = [
-        lambda: cs.document(crm, bad, "contract", "x"),
-        lambda: cs.customer(crm, bad, "x"),
-        lambda: cs.status(crm, bad, "audited", "x"),
-        lambda: cs.done_by(crm, bad, "audit", "lijingli", "x"),
-        lambda: cs.line_items(crm, bad, [("R740", 2, 48_000)], "x"),
-        lambda: cs.linked(crm, nos["quote"], bad, "x"),
-        lambda: cs.linked(crm, bad, nos["contract"], "x"),
-        lambda: cs.approvals(crm, bad, ["lijingli"], "x"),
-        lambda: cs.payment_plan(crm, bad, [1.0], [0], "x"),
-        lambda: cs.error_code(bad, "READ_ONLY", "x"),
+        lambda: check.crm.document(crm, bad, "contract", "x"),
+        lambda: check.crm.document(crm, bad, "customer", "x"),
+        lambda: check.crm.status(crm, bad, "audited", "x"),
+        lambda: check.crm.audit(crm, "audit", user="lijingli", doc_no=bad, label="x"),
+        lambda: check.crm.line_items(crm, bad, [("R740", 2, 48_000)], "x"),
+        lambda: check.crm.linked(crm, nos["quote"], bad, "x"),
+        lambda: check.crm.linked(crm, bad, nos["contract"], "x"),
+        lambda: check.crm.approvals(crm, bad, ["lijingli"], "x"),
+        lambda: check.crm.payment_plan(crm, bad, [1.0], [0], "x"),
+        lambda: check.crm.refused(bad, code="READ_ONLY", label="x"),
     ]
     for call in calls:
         with pytest.raises(check.CheckFailed):
@@ -254,27 +253,27 @@ def test_every_check_fails_with_an_assertion_never_a_traceback(signed, bad):
 
 def test_checks_pass_on_the_scenario(signed):
     crm, nos = signed
-    assert cs.document(crm, nos["contract"], "销售合同", "x")["total"] == 132_000
-    cs.status(crm, nos["service_request"], ["已处理", "closed"], "x")
-    cs.done_by(crm, nos["work_order"], "accept_work_order", "liugong", "x")
-    cs.line_items(crm, nos["handling"], [("PSU", 1, None)], "x", kind="part")
-    cs.linked(crm, nos["service_request"], nos["work_order"], "x", relation="dispatch")
-    cs.payment_plan(crm, nos["contract"], [0.3, 0.6, 0.1], [0, 60, 365], "x")
-    cs.consistent(crm)
+    assert check.crm.document(crm, nos["contract"], "销售合同", "x")["total"] == 132_000
+    check.crm.status(crm, nos["service_request"], ["已处理", "closed"], "x")
+    check.crm.audit(crm, "accept_work_order", user="liugong", doc_no=nos["work_order"], label="x")
+    check.crm.line_items(crm, nos["handling"], [("PSU", 1, None)], "x", kind="part")
+    check.crm.linked(crm, nos["service_request"], nos["work_order"], "x", relation="dispatch")
+    check.crm.payment_plan(crm, nos["contract"], [0.3, 0.6, 0.1], [0, 60, 365], "x")
+    check.crm.consistent(crm)
 
 
 def test_checks_name_what_is_wrong(signed):
     crm, nos = signed
     with pytest.raises(check.CheckFailed, match="一张销售合同 \\(a contract\\)"):
-        cs.document(crm, nos["quote"], "contract", "x")
+        check.crm.document(crm, nos["quote"], "contract", "x")
     with pytest.raises(check.CheckFailed, match="第1行 line 1"):
-        cs.line_items(crm, nos["contract"], [("R740", 2, 46_000), ("FW-3000", 1, 36_000)], "x")
+        check.crm.line_items(crm, nos["contract"], [("R740", 2, 46_000), ("FW-3000", 1, 36_000)], "x")
     with pytest.raises(check.CheckFailed, match="第2期日期 instalment 2 due"):
-        cs.payment_plan(crm, nos["contract"], [0.3, 0.6, 0.1], [0, 90, 365], "x")
+        check.crm.payment_plan(crm, nos["contract"], [0.3, 0.6, 0.1], [0, 90, 365], "x")
     with pytest.raises(check.CheckFailed, match="未启用多级审核"):
-        cs.approvals(crm, nos["contract"], ["lijingli"], "x")
+        check.crm.approvals(crm, nos["contract"], ["lijingli"], "x")
     with pytest.raises(check.CheckFailed, match="的源单 \\(made from\\)"):
-        cs.linked(crm, nos["lead"], nos["contract"], "x")
+        check.crm.linked(crm, nos["lead"], nos["contract"], "x")
 
 
 def test_approvals_read_the_last_round_after_an_unaudit():
@@ -286,27 +285,27 @@ def test_approvals_read_the_last_round_after_an_unaudit():
     wz.approve(pl)
     lj.unaudit(pl)
     with pytest.raises(check.CheckFailed):
-        cs.approvals(crm, pl, ["lijingli", "wangzong"], "x")      # saved again
+        check.crm.approvals(crm, pl, ["lijingli", "wangzong"], "x")      # saved again
     lj.audit(pl)                                                  # single-level this time
     with pytest.raises(check.CheckFailed):
-        cs.approvals(crm, pl, ["lijingli", "wangzong"], "x")
+        check.crm.approvals(crm, pl, ["lijingli", "wangzong"], "x")
     lj.unaudit(pl)
     zs.enable_multi_audit(pl, ["wangzong"])
     wz.approve(pl)
-    cs.approvals(crm, pl, ["wangzong"], "x")
+    check.crm.approvals(crm, pl, ["wangzong"], "x")
 
 
 def test_value_model_check():
     crm = _demo()
     wz = crm.login("wangzong")
     wz.save_value_model("M", **system.reports.DEFAULT_VALUE_MODEL)
-    assert cs.value_model(crm, "M", "x")["status"] == "draft"
+    assert check.crm.value_model(crm, "M", "x")["status"] == "draft"
     with pytest.raises(check.CheckFailed):
-        cs.value_model(crm, None, "x")
+        check.crm.value_model(crm, None, "x")
 
 
 def test_reference_crm_is_cached():
-    a = cs.reference_crm(11, n=3, step="won")
-    assert a is cs.reference_crm(11, n=3, step="won")
+    a = check.crm.reference_crm(11, n=3, step="won")
+    assert a is check.crm.reference_crm(11, n=3, step="won")
     assert a.check_invariants() == []
 

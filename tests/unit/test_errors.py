@@ -18,7 +18,7 @@ from helpers import bilingual
 
 #: Exception classes of crmlab that are deliberately NOT CRMLabErrors, with the reason.
 OUTSIDE_THE_FAMILY = {
-    "crmlab.check.CheckFailed": "an AssertionError: nbgrader scores a failed test cell by its AssertionError",
+    "crmlab._checkbase.CheckFailed": "an AssertionError: nbgrader scores a failed test cell by its AssertionError",
     "crmlab.check.NotReady": "a RuntimeError: a cell ran before its exercise was done, not bad input",
     "crmlab.sandbox.SandboxUnavailable": "a RuntimeError: the grading sandbox (bubblewrap) is missing on the host",
 }
@@ -43,7 +43,7 @@ CLASSES = _exception_classes()
 def test_the_walk_finds_the_known_roots():
     for name in ("crmlab.errors.CRMLabError", "crmlab.survey._errors.SurveyError", "crmlab.archive.ArchiveError",
                  "crmlab.opportunity.OpportunityError", "crmlab.complaints.InvalidTransition",
-                 "crmlab.system.errors.CRMError", "crmlab.check.CheckFailed"):
+                 "crmlab.system.errors.CRMError", "crmlab._checkbase.CheckFailed"):
         assert name in CLASSES, name
     assert set(OUTSIDE_THE_FAMILY) <= set(CLASSES), "an exception listed as outside the family no longer exists"
 

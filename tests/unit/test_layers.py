@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "crmlab"
 CORE = {"crmlab", "crmlab.errors", "crmlab._validate", "crmlab.glossary", "crmlab.shortcuts", "crmlab.plotting"}
 TOOLING = {"crmlab.check", "crmlab.grading", "crmlab.feedback", "crmlab.labtools", "crmlab.integrity",
            "crmlab.selfcheck", "crmlab.sandbox", "crmlab.tamper", "crmlab.gradebook", "crmlab.mutantrun",
-           "crmlab.system.checks", "crmlab.system.checks_sales", "crmlab.system.scenario"}
+           "crmlab._checkbase", "crmlab.check_crm", "crmlab.system.scenario"}
 LAYERS = ("core", "datasets", "subjects", "system", "course tooling", "command line")
 
 

@@ -10,7 +10,7 @@ from helpers import bilingual
 
 # modules that register vocabularies when imported
 MODULES = ["crmlab.archive", "crmlab.opportunity", "crmlab.survey", "crmlab.events", "crmlab.service",
-           "crmlab.visits", "crmlab.system.lifecycle", "crmlab.system.permissions", "crmlab.system.checks",
+           "crmlab.visits", "crmlab.system.lifecycle", "crmlab.system.permissions", "crmlab.check_crm",
            "crmlab.system.engine"]
 for _m in MODULES:
     importlib.import_module(_m)
@@ -147,7 +147,8 @@ def test_events_service_visits_read_the_registry():
 
 
 def test_system_reads_the_registry():
-    from crmlab.system import _actions, checks, engine, lifecycle, permissions
+    from crmlab import check_crm
+    from crmlab.system import _actions, engine, lifecycle, permissions
     for label, code in _every_label(lifecycle.DOC_TYPE):
         assert lifecycle.doc_type_code(label) == code
     for label, code in _every_label(permissions.ROLE):
@@ -159,5 +160,5 @@ def test_system_reads_the_registry():
     for label, code in _every_label(glossary.EVALUATION_RESULT):
         assert _actions._alias(label, _actions._RESULT_ALIASES, "evaluation result", "评估结果") == code
     # checks and the engine read the one table of evaluation results
-    assert checks._EVALUATION_LABELS == _actions.EVALUATION_RESULTS
+    assert check_crm._EVALUATION_LABELS == _actions.EVALUATION_RESULTS
     assert _actions.EVALUATION_RESULTS == {c: glossary.EVALUATION_RESULT.zh(c) for c in glossary.EVALUATION_RESULT}
