@@ -16,7 +16,7 @@ import re
 import pandas as pd
 from sqlalchemy import select
 
-from crmlab import glossary, opportunity as op
+from crmlab import glossary, sales_method as op
 
 from . import fields
 from . import lifecycle as lc
@@ -211,8 +211,8 @@ class SetupActions:
     def set_method(self, name: str, stages, default: bool = False, win_at_last_stage_only: bool = True) -> int:
         """方法: create or replace a sales method (Administrator, task 12.3).
 
-        ``stages``: :class:`crmlab.opportunity.Stage` objects, dicts with their fields, or a
-        DataFrame like ``SalesMethod.to_frame()``. Validated by :class:`crmlab.opportunity.SalesMethod`
+        ``stages``: :class:`crmlab.sales_method.Stage` objects, dicts with their fields, or a
+        DataFrame like ``SalesMethod.to_frame()``. Validated by :class:`crmlab.sales_method.SalesMethod`
         (probabilities rise, R3; control modes and conditions, R4). Stages that an open opportunity
         stands in cannot be removed.
         """
@@ -1479,7 +1479,7 @@ class OpportunityActions:
     def advance(self, opp, *, end_stage_now: bool = False) -> dict:
         """【阶段推进】: move to the next stage when the current stage's actual end is not later than
         now (R16; ``end_stage_now=True`` sets it to now first) and its conditions hold (strict:
-        refused with :class:`crmlab.opportunity.ConditionsNotMet`; remind: warnings; R4). Returns
+        refused with :class:`crmlab.sales_method.ConditionsNotMet`; remind: warnings; R4). Returns
         the dialog of R17: next stage, its name, probability, warnings."""
         def fn(c):
             d, o = c.opp(opp)
@@ -1601,7 +1601,7 @@ def _opp_move(c, d, o, action, effect):
 
 
 def _op_view(c, o: m.Opportunity, row: m.OppStage | None = None) -> op.Opportunity:
-    """The opportunity as a :class:`crmlab.opportunity.Opportunity` (the shared domain model), with
+    """The opportunity as a :class:`crmlab.sales_method.Opportunity` (the shared domain model), with
     the current stage's counts as its activities, so its guards decide."""
     meth = c.crm._method(c.s, o.method_id)
     acts = []
