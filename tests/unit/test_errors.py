@@ -41,7 +41,7 @@ CLASSES = _exception_classes()
 
 
 def test_the_walk_finds_the_known_roots():
-    for name in ("crmlab.errors.CRMLabError", "crmlab.survey._errors.SurveyError", "crmlab.archive.ArchiveError",
+    for name in ("crmlab.errors.CRMLabError", "crmlab.survey._errors.SurveyError", "crmlab.archive._errors.ArchiveError",
                  "crmlab.sales_method.OpportunityError", "crmlab.complaints.InvalidTransition",
                  "crmlab.system.errors.CRMError", "crmlab.check.CheckFailed"):
         assert name in CLASSES, name
