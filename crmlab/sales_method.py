@@ -51,8 +51,8 @@ __all__ = [
 # Errors
 # --------------------------------------------------------------------------------------------
 class OpportunityError(CRMLabError):
-    """Base error of the opportunity model (:mod:`crmlab.opportunity`, :mod:`crmlab.system`): ``code`` plus a Chinese and an English message (a
-    :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``).
+    """Base error of the opportunity model (:mod:`crmlab.opportunity`, :mod:`crmlab.system`): ``code`` plus
+    a Chinese and an English message (a :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``).
 
     >>> err = OpportunityError("DEMO", "something is wrong", "出错了")
     >>> err.code, str(err)

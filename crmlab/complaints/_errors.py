@@ -1,4 +1,5 @@
-"""The complaints' errors (:class:`ComplaintError`, :class:`InvalidTransition`) and the small input checks its functions share."""
+"""The complaints' errors (:class:`ComplaintError`, :class:`InvalidTransition`) and the small input checks
+its functions share."""
 from __future__ import annotations
 
 import pandas as pd
