@@ -36,6 +36,11 @@ Every function takes DataFrames and returns new ones: the caller's frame is neve
 input raises :class:`ArchiveError` (a :class:`crmlab.errors.CRMLabError`, so a ``ValueError``) whose
 message reads ``"中文 / English"``.
 
+The package keeps one module per concept: ``_errors``, ``_catalogue`` (levels, columns, collection
+methods, decision roles), ``_contacts`` (contacts, credit, cards), ``_normalise`` (names, phones,
+addresses, the fuzzy backend), ``_quality``, ``_consolidate``, ``_scattered``, ``_composition`` (composition
+and solvency), ``_evaluation`` (dealers, FedEx), ``_rfm`` and ``_cases``. Use the names from here.
+
 Example
 -------
 >>> from crmlab import archive

@@ -18,6 +18,9 @@ The shipped ``complaints`` dataset uses English category codes (product_quality,
 installation, service_attitude, price, billing); :data:`DATASET_CATEGORIES` maps them onto the
 textbook's cause types and departments. Every label input also accepts the textbook's Chinese.
 
+The package keeps one module per concept: ``_errors``, ``_typology``, ``_records``, ``_workflow``,
+``_routing``, ``_kpis``, ``_ctrip`` and ``_answers``. Use the names from here.
+
 Example
 -------
 >>> from crmlab import complaints

@@ -20,6 +20,9 @@ takes a label accepts the key, the Chinese term or the English gloss, and raises
 :class:`ConceptError` (a ``ValueError``) with a ``"中文 / English"`` message on anything else.
 Nothing here changes the caller's DataFrames.
 
+The package keeps one module per section: ``_common`` (the error, label lookups), ``_customers``,
+``_relationships``, ``_crm``, ``_hotel`` and ``_history``. Use the names from here.
+
 Example
 -------
 >>> from crmlab import concepts

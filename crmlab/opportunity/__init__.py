@@ -28,6 +28,10 @@ Every bad input raises a subclass of :class:`OpportunityError` (a :class:`crmlab
 itself a ``ValueError``) with a Chinese and an English message and a short ``code``; an illegal
 step changes nothing.
 
+The states, stages, transitions, errors and :class:`Opportunity` are the domain core shared with
+:mod:`crmlab.system`: they live in :mod:`crmlab.sales_method` and are re-exported here. The rest keeps one
+module per concept: ``_grading``, ``_pipeline`` and ``_quotation``. Use the names from here.
+
 Example
 -------
 >>> from crmlab import opportunity as op

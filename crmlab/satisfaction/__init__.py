@@ -23,6 +23,10 @@ Part 2 goes beyond the textbook (超出教材, clearly labelled): national satis
 ``mobi`` data shipped with crmlab (:func:`load_mobi`) and a survey simulator
 (:func:`simulate_survey`).
 
+The package keeps one module per concept: ``_measures``, ``_indicators`` (indicator system, Delphi),
+``_ipa``, ``_index_models``, ``_pls``, ``_data`` (mobi, simulated surveys) and ``_answers``. Use the
+names from here.
+
 Example
 -------
 >>> from crmlab import satisfaction as sat

@@ -15,6 +15,10 @@ Textbook task 11:
   :data:`SERVICE_STANDARD_ITEMS`, :func:`service_standard_score`, :func:`service_standard_table`;
 - 任务引入 王永庆卖米: :func:`rice_run_out`, :func:`next_delivery`, :func:`rice_delivery_plan`.
 
+The package keeps one module per concept: ``_stages``, ``_models`` (archive tables), ``_warranty``
+(三包, schedules), ``_archive`` (:class:`AfterSalesArchive`), ``_standards``, ``_rice`` and ``_answers``.
+Use the names from here.
+
 Example
 -------
 >>> from crmlab import service

@@ -3,6 +3,9 @@
 Every public method builds a function ``fn(c)`` over an action context ``c`` (session, acting user,
 clock) and hands it to ``self._do``, which runs it in one transaction: checks first (permission,
 lifecycle, guards), then changes, then the audit-log entry. Any exception rolls everything back.
+
+One module per area: ``_common`` (vocabularies, helpers), ``_setup``, ``_archive``, ``_documents``
+(the shared document lifecycle), ``_marketing``, ``_opportunity``, ``_sales``, ``_service`` and ``_value``.
 """
 # One module per concept (crmlab/system/_actions/_*.py); every name is re-exported here, as before the split.
 from ._common import (
