@@ -16,7 +16,7 @@ with decision roles, credit records, 潜在/现有/旧客户 cards), and the tex
   the value model and pyramid, reports.
 
 The opportunity's stages, probabilities and stage guards are those of :mod:`crmlab.opportunity`
-(:data:`crmlab.opportunity.DEFAULT_METHOD`; the days, probabilities and conditions are crmlab's
+(:data:`crmlab.sales_method.DEFAULT_METHOD`; the days, probabilities and conditions are crmlab's
 defaults — the textbook prints none). Every rule R1–R35 of the digest is enforced and tested.
 
 Every document carries a ``version`` for optimistic locking (``expected_version=`` on the actions,

@@ -1,12 +1,12 @@
 """Errors of the simulated CRM: a short ``code`` plus a Chinese and an English message.
 
 They belong to crmlab's one error family (:mod:`crmlab.errors`), so ``except CRMLabError`` catches
-them together with :mod:`crmlab.opportunity`'s errors (one domain model):
+them together with the opportunity model's errors (:mod:`crmlab.sales_method`, one domain model):
 
 * :class:`CRMError` (a :class:`crmlab.errors.CRMLabError`, itself a ``ValueError``);
 * :class:`PermissionDenied` — the acting user's role or ownership does not allow the action;
 * :class:`IllegalTransition` — the declared lifecycle does not allow the action from this status
-  (also a :class:`crmlab.opportunity.IllegalTransition` and a :class:`crmlab.errors.InvalidTransition`);
+  (also a :class:`crmlab.sales_method.IllegalTransition` and a :class:`crmlab.errors.InvalidTransition`);
 * :class:`GuardFailed` — a rule of the textbook (R1–R35) or of crmlab is not met;
 * :class:`ReadOnly` — the field or document may not be edited (audited documents, registered
   product archives, the computed customer value);
@@ -14,26 +14,26 @@ them together with :mod:`crmlab.opportunity`'s errors (one domain model):
 * :class:`StaleRecord` — optimistic locking: the document changed since the caller read it
   (``expected_version`` differs from the stored ``version``); reload and try again;
 * :class:`InvalidValue` — a value the domain model refuses (e.g. a sales method's stages); also a
-  :class:`crmlab.opportunity.InvalidValue`;
+  :class:`crmlab.sales_method.InvalidValue`;
 * :class:`Conflict` — two writers collided on a unique key (e.g. a name taken meanwhile) and
   retrying did not help.
 
-:class:`crmlab.opportunity.ConditionsNotMet` (a strictly controlled stage lacks its activities,
+:class:`crmlab.sales_method.ConditionsNotMet` (a strictly controlled stage lacks its activities,
 tasks, quotes or samples) passes through unchanged. Whatever is raised, nothing was changed.
 
 Example
 -------
 >>> from crmlab.system.errors import GuardFailed, IllegalTransition
->>> from crmlab import opportunity
+>>> from crmlab import sales_method
 >>> err = IllegalTransition("ILLEGAL_TRANSITION", "cannot audit", "不能审核")
->>> isinstance(err, opportunity.IllegalTransition), isinstance(err, ValueError), err.code
+>>> isinstance(err, sales_method.IllegalTransition), isinstance(err, ValueError), err.code
 (True, True, 'ILLEGAL_TRANSITION')
 >>> str(GuardFailed("WIN_DATE_REQUIRED", "set the win/loss date first", "请先填写输赢日期"))
 '请先填写输赢日期 / set the win/loss date first'
 """
 from __future__ import annotations
 
-from crmlab import opportunity as _op
+from crmlab import sales_method as _op
 from crmlab.errors import CRMLabError
 
 __all__ = ["CRMError", "PermissionDenied", "IllegalTransition", "GuardFailed", "ReadOnly", "NotFound",
@@ -109,7 +109,7 @@ class StaleRecord(CRMError):
 
 class InvalidValue(CRMError, _op.InvalidValue):
     """A value the domain model refuses, e.g. a sales method whose probabilities do not rise (R3).
-    Also a :class:`crmlab.opportunity.InvalidValue` (and a ``ValueError``). Nothing changed.
+    Also a :class:`crmlab.sales_method.InvalidValue` (and a ``ValueError``). Nothing changed.
 
     >>> err = InvalidValue("STAGE_DAYS", "days must be positive", "天数必须为正")
     >>> isinstance(err, CRMError), isinstance(err, _op.InvalidValue), isinstance(err, ValueError)

@@ -4,7 +4,7 @@ Every state change in :mod:`crmlab.system` goes through :func:`transition`, whic
 up in :data:`LIFECYCLE` — rows of (document types, action, from statuses, to status, guard, side
 effect) — and refuses anything not declared there. Nothing else writes a status. Print the table
 with :func:`lifecycle_table`; the opportunity's stage moves (advance, win, lose, restore) are the
-rows of :data:`crmlab.opportunity.TRANSITIONS`, reused as they are.
+rows of :data:`crmlab.sales_method.TRANSITIONS`, reused as they are.
 
 The shared lifecycle of a Kingdee document (textbook task 14, digest §5.3.1)::
 
@@ -34,7 +34,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from crmlab import glossary
-from crmlab import opportunity as _op
+from crmlab import sales_method as _op
 
 from .errors import GuardFailed, IllegalTransition
 
@@ -212,7 +212,7 @@ LIFECYCLE: tuple[Rule, ...] = (
          "win/loss date not in the future", "—"),
     *(Rule(("opportunity",), r.action, r.action_zh, r.sources, r.target, r.guard
            + ("; 项目总结 win/loss date set (R23)" if r.action in ("win", "lose") else ""),
-           "see crmlab.opportunity.TRANSITIONS")
+           "see crmlab.sales_method.TRANSITIONS")
       for r in _op.TRANSITIONS if r.action in ("advance", "win", "lose", "restore")),
     # -- task (R18–R20) ------------------------------------------------------------------------------
     Rule(("task",), "assign", "向下分配", ("saved",), "in_progress", "executor is an active user", "—"),

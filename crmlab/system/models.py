@@ -7,7 +7,7 @@ or :func:`schema` shows the columns. Four groups:
   code a service engineer needs, Kingdee R31), :class:`HomeScheme` (主页方案, R1);
 * **base data** (task 12) — :class:`Product` (物料 with the service flags of task 14),
   :class:`SalesMethodRow` / :class:`SalesStageRow` (方法/阶段, stored form of
-  :class:`crmlab.opportunity.SalesMethod`), :class:`KnowledgeType`, :class:`ServiceLevel`,
+  :class:`crmlab.sales_method.SalesMethod`), :class:`KnowledgeType`, :class:`ServiceLevel`,
   :class:`ExpenseType` (要素项目), :class:`Question` / :class:`QuestionOption` (调查题库);
 * **the customer archive** (客户档案, task 5 §5.1–5.2 and Kingdee task 15) — three levels of data:
   level 1 basic data on :class:`Customer` (with the card type 潜在/现有/旧客户 and, for a former
@@ -110,7 +110,7 @@ class Product(Base):
 
 
 class SalesMethodRow(Base):
-    """方法 Sales method (stored form of :class:`crmlab.opportunity.SalesMethod`)."""
+    """方法 Sales method (stored form of :class:`crmlab.sales_method.SalesMethod`)."""
     __tablename__ = "sales_methods"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
@@ -119,7 +119,7 @@ class SalesMethodRow(Base):
 
 
 class SalesStageRow(Base):
-    """阶段 Sales stage (stored form of :class:`crmlab.opportunity.Stage`, R3–R4)."""
+    """阶段 Sales stage (stored form of :class:`crmlab.sales_method.Stage`, R3–R4)."""
     __tablename__ = "sales_stages"
     __table_args__ = (UniqueConstraint("method_id", "seq"),)
     id: Mapped[int] = mapped_column(primary_key=True)

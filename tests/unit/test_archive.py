@@ -641,8 +641,8 @@ def test_migration_matrix_counts_everyone(orders):
 def test_without_rapidfuzz_difflib_is_used(monkeypatch, messy):
     """If rapidfuzz is not installed the module falls back to difflib (standard library)."""
     records, truth = messy
-    monkeypatch.setattr(archive, "_Indel", None)
-    monkeypatch.setattr(archive, "FUZZY_BACKEND", "difflib")
+    monkeypatch.setattr(archive._normalise, "_Indel", None)          # the one backend of similarity and consolidate
+    monkeypatch.setattr(archive._normalise, "FUZZY_BACKEND", "difflib")
     assert archive.similarity("星海电器", "星海电气") == 75.0
     with pytest.raises(archive.ArchiveError) as e:
         archive.similarity("a", "b", backend="rapidfuzz")

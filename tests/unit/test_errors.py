@@ -41,8 +41,8 @@ CLASSES = _exception_classes()
 
 
 def test_the_walk_finds_the_known_roots():
-    for name in ("crmlab.errors.CRMLabError", "crmlab.survey._errors.SurveyError", "crmlab.archive.ArchiveError",
-                 "crmlab.opportunity.OpportunityError", "crmlab.complaints.InvalidTransition",
+    for name in ("crmlab.errors.CRMLabError", "crmlab.survey._errors.SurveyError", "crmlab.archive._errors.ArchiveError",
+                 "crmlab.sales_method.OpportunityError", "crmlab.complaints._errors.InvalidTransition",
                  "crmlab.system.errors.CRMError", "crmlab._checkbase.CheckFailed"):
         assert name in CLASSES, name
     assert set(OUTSIDE_THE_FAMILY) <= set(CLASSES), "an exception listed as outside the family no longer exists"
