@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from crmlab import opportunity as op
+from crmlab import sales_method as op
 from crmlab.shortcuts import computes
 
 from . import models as m

@@ -68,7 +68,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 
-from crmlab import opportunity as op
+from crmlab import sales_method as op
 from crmlab._lang import DEFAULT_LANG, check_lang
 
 from . import lifecycle as lc
