@@ -38,10 +38,10 @@ import inspect
 import json
 import math
 import sys
-import textwrap
 import threading
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -86,24 +86,25 @@ def _interrupted() -> ServiceUnavailable:
 
 
 # ============================================================================ the desk's actions
-def _self_names(fn) -> set[str]:
-    """The ``self.NAME`` attributes a method's source uses (nested functions included)."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(inspect.unwrap(fn))))
-    except (OSError, TypeError, SyntaxError):
-        return set()
-    return {n.attr for n in ast.walk(tree)
+def _self_names(node: ast.AST) -> set[str]:
+    """The ``self.NAME`` attributes a method's body uses (nested functions included)."""
+    return {n.attr for n in ast.walk(node)
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self"}
 
 
 def _actions() -> frozenset[str]:
     """The public methods of :class:`Desk` that write: those reaching ``self._do`` (directly or through
-    another method), read from their source."""
-    uses = {}
-    for cls in reversed(Desk.__mro__):
-        for name, attr in vars(cls).items():
-            if inspect.isfunction(attr):
-                uses[name] = _self_names(attr)
+    another method), read from the source of Desk's classes (each module parsed once)."""
+    trees: dict[str, ast.Module] = {}
+    uses: dict[str, set[str]] = {}
+    for cls in reversed(Desk.__mro__[:-1]):                        # object last: later classes override
+        module = cls.__module__
+        if module not in trees:
+            trees[module] = ast.parse(Path(sys.modules[module].__file__).read_text(encoding="utf-8"))
+        node = next(n for n in trees[module].body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
+        for f in node.body:
+            if isinstance(f, ast.FunctionDef):
+                uses[f.name] = _self_names(f)
     writes = {"_do"}
     grew = True
     while grew:
@@ -359,7 +360,6 @@ class ActionWorker:
         self.log = log
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.handled = 0
 
     def start(self) -> ActionWorker:
         for i in range(self.n):
@@ -426,4 +426,3 @@ class ActionWorker:
             if not isinstance(err, CRMLabError):
                 self._say(f"request {rid} {student} {method}: " + "".join(traceback.format_exception_only(err)).strip())
         con.execute(_FINISH, {"state": state, "result": result, "error": error, "id": rid}).all()
-        self.handled += 1

@@ -1063,6 +1063,10 @@ def stop_worker(data_dir, *, timeout: float = 20.0) -> bool:
         time.sleep(0.1)
     if _alive_worker(pid):
         os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)                     # our own child (tests): reap it, it is ending
+    except ChildProcessError:
+        pass
     return True
 
 

@@ -558,3 +558,13 @@ def test_a_student_login_has_session_limits(klass):
         got = {k: con.execute(sa.text(f"SHOW {k}")).scalar() for k in _classdb.STUDENT_LIMITS}
     eng.dispose()
     assert got == _classdb.STUDENT_LIMITS
+
+
+def test_the_service_runs_only_with_the_teachers_login_on_postgresql(klass, tmp_path):
+    _, logins = klass
+    with pytest.raises(GuardFailed) as info:
+        classroom.serve(logins["S01"])                                    # a student's login is not the teacher's
+    assert info.value.code == "NOT_THE_TEACHER" and bilingual(info)
+    with pytest.raises(GuardFailed) as info:
+        classroom.serve(f"sqlite:///{tmp_path / 'class.db'}")
+    assert info.value.code == "NEEDS_POSTGRES" and bilingual(info)
