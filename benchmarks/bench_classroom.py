@@ -15,16 +15,24 @@ lesson, all at once:
   evaluator collide on the same rows);
 * an engineer: accepts and handles ``--orders`` work orders dispatched before the run.
 
+Students connect with their own database logins, which write no table: every action is a
+request to the classroom service (``classroom serve``), run here as ``--service`` separate
+processes of ``--service-threads`` threads each, as ``crmlab classroom start`` runs it beside the
+server. ``--think SECONDS`` makes each student pause that long (±50 %) after each action, as a
+student at a notebook does; 0 (the default) is the worst case, everyone acting back to back.
+
 Bounded: a fixed number of actions per student and a wall-clock limit (``--limit`` seconds,
 default 120). Reported: students finished, write actions and their throughput, p50/p95/max
-latency of an action (each in one transaction, measured in the student's thread), the
+round trip of an action (request → result, measured in the student's thread; and, from the
+request table's server-side times, the wait in the queue and the service's run time), the
 StaleRecord conflicts detected, other refusals and errors by code, and the consistency checks at
 the end: ``check_invariants()`` empty, and no lost update (every successful contested edit is in
 the audit log, the final version of each opportunity equals its count of changes + 1).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_classroom.py [--students 50] [--edits 5] [--orders 3] [--pg URL]
+    .venv/bin/python benchmarks/bench_classroom.py [--students 50] [--edits 5] [--orders 3] [--think 0]
+        [--service 1] [--service-threads 2] [--pg URL]
 
 ``--pg`` defaults to ``$CRMLAB_TEST_PG_URL`` (``source .ci/services && pg_start``). Prints a
 Markdown table.
@@ -36,6 +44,8 @@ import collections
 import datetime as dt
 import os
 import random
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -68,8 +78,9 @@ class Stats:
 class Timed:
     """A desk whose actions are timed into ``stats`` (reads pass through untimed)."""
 
-    def __init__(self, desk, stats: Stats):
-        self._desk, self._stats = desk, stats
+    def __init__(self, desk, stats: Stats, think: float = 0.0):
+        self._desk, self._stats, self._think = desk, stats, think
+        self._rng = random.Random(desk.login)
 
     def __getattr__(self, name):
         attr = getattr(self._desk, name)
@@ -92,6 +103,8 @@ class Timed:
                     self._stats.messages.append(f"{self._desk.login}.{name}: {str(err).splitlines()[0][:300]}")
                 raise
             self._stats.add(self._desk.login, name, time.perf_counter() - t, "ok")
+            if self._think:
+                time.sleep(self._think * self._rng.uniform(0.5, 1.5))      # the student reads the result
             return out
         return timed
 
@@ -125,7 +138,7 @@ def contested_edit(desk, opp, field: dict, stats: Stats, rng, retries: int = 5) 
 
 def student(url, sid, role, team_eval, team_reps, args, stats, deadline, start, done, errors):
     rng = random.Random(sid)
-    desk = Timed(classroom.connect(url, sid), stats)          # url: the student's own login (or the teacher's)
+    desk = Timed(classroom.connect(url, sid, wait=60), stats, args.think)   # the student's own login (or the teacher's)
     crm = desk.crm
     start.wait()
     try:
@@ -235,6 +248,32 @@ def solo_baseline(crm, url, shared: bool = False) -> pd.DataFrame:
     return pd.DataFrame(stats.rows, columns=["student", "action", "seconds", "outcome"])
 
 
+def start_service(url: str, args) -> list[subprocess.Popen]:
+    """The classroom service in ``args.service`` processes (as ``crmlab classroom start`` runs it)."""
+    env = {**os.environ, "CRMLAB_CLASS_URL": url}
+    procs = [subprocess.Popen([sys.executable, "-m", "crmlab.system.classroom", "serve", "--threads",
+                               str(args.service_threads)], env=env, stdout=subprocess.DEVNULL) for _ in range(args.service)]
+    time.sleep(1.0)
+    return procs
+
+
+def stop_service(procs) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        p.wait(30)
+
+
+def request_times(crm) -> pd.DataFrame:
+    """Server-side times of every answered request (ms): queued (taken − created), run (done − taken), total."""
+    with crm.engine.connect() as con:
+        f = pd.read_sql(sa.text("SELECT method, extract(epoch FROM taken_at - created_at) * 1000 AS queued, "
+                                "extract(epoch FROM done_at - taken_at) * 1000 AS run, "
+                                "extract(epoch FROM done_at - created_at) * 1000 AS total "
+                                "FROM classroom_requests WHERE done_at IS NOT NULL"), con)
+    return f
+
+
 def run(url: str, args) -> dict:
     crm = classroom.open_class(url)
     roster = make_roster(args.students)
@@ -242,6 +281,7 @@ def run(url: str, args) -> dict:
     logins = _logins(classroom.load_roster(crm, roster), url, args.shared)
     t_roster = time.perf_counter() - t0
     n_orders = dispatch_orders(crm, args.orders)
+    service = [] if args.shared else start_service(url, args)
     r = classroom.roster(crm)
     stats, done, errors = Stats(), [], []
     start = threading.Barrier(len(r) + 1)
@@ -283,6 +323,8 @@ def run(url: str, args) -> dict:
     t_grade = time.perf_counter() - t2
     finished = int((book["total"] == book["max"]).sum())
     solo = solo_baseline(crm, url, args.shared)
+    stop_service(service)
+    server = request_times(crm) if not args.shared else pd.DataFrame(columns=["queued", "run", "total"])
     crm.close()
     return {
         "students": len(r), "threads_left": alive, "finished": finished, "roster_s": t_roster, "grade_s": t_grade,
@@ -299,6 +341,8 @@ def run(url: str, args) -> dict:
         "solo_p95": float(np.percentile(solo["seconds"], 95)) * 1000,
         "by_action": rows.groupby("action")["seconds"].describe(percentiles=[0.5, 0.95])
                          .sort_values("count", ascending=False),
+        "server": {k: (float(np.percentile(server[k], 50)), float(np.percentile(server[k], 95)))
+                   for k in ("queued", "run", "total")} if len(server) else {},
     }
 
 
@@ -311,6 +355,9 @@ def main(argv=None) -> int:
     ap.add_argument("--orders", type=int, default=3, help="work orders per engineer")
     ap.add_argument("--limit", type=float, default=120, help="wall-clock limit of the run (seconds)")
     ap.add_argument("--poll", type=float, default=0.25, help="seconds a waiting student pauses")
+    ap.add_argument("--think", type=float, default=0.0, help="seconds a student pauses after each action (±50 %%)")
+    ap.add_argument("--service", type=int, default=1, help="processes of the classroom service")
+    ap.add_argument("--service-threads", type=int, default=2, help="threads per service process")
     ap.add_argument("--pg", default=os.environ.get("CRMLAB_TEST_PG_URL"))
     args = ap.parse_args(argv)
     if not args.pg:
@@ -322,7 +369,9 @@ def main(argv=None) -> int:
     finally:
         drop()
     print(f"\n{res['students']} students (threads, one connection each), {args.edits} contested edits per rep, "
-          f"{args.orders} work orders per engineer, limit {args.limit:g} s\n")
+          f"{args.orders} work orders per engineer, think {args.think:g} s, limit {args.limit:g} s, "
+          + ("everyone on the teacher's URL\n" if args.shared else
+             f"classroom service {args.service} process(es) × {args.service_threads} threads\n"))
     print("| measure | value |\n|---|---:|")
     for k, v in [("students who finished every step of their role", f"{res['finished']} / {res['students']}"),
                  ("threads still running at the limit", res["threads_left"]),
@@ -346,6 +395,8 @@ def main(argv=None) -> int:
                  ("lost updates (audit log vs successful edits)", res["lost"] or "none"),
                  ("student threads that crashed", res["errors"] or "none")]:
         print(f"| {k} | {v} |")
+    for k, (p50, p95) in res["server"].items():
+        print(f"| request {k} (server clock): p50 / p95 | {p50:.0f} ms / {p95:.0f} ms |")
     print("\n| action | n | p50 (ms) | p95 (ms) | max (ms) |\n|---|---:|---:|---:|---:|")
     for name, r in res["by_action"].iterrows():
         print(f"| {name} | {int(r['count'])} | {r['50%'] * 1000:.0f} | {r['95%'] * 1000:.0f} | {r['max'] * 1000:.0f} |")

@@ -6,7 +6,7 @@
     crmlab check NOTEBOOK              check one notebook as the teacher's grading will (自测; score, hints)
     crmlab grade LAB --submissions PATH [--out DIR]   grade a class: feedback + gradebook CSV
     crmlab grade LAB --from-db URL     grade the classroom role-play from the shared CRM database
-    crmlab classroom start|stop|roster|dispatch|dashboard|grade   one shared CRM for a class (PostgreSQL)
+    crmlab classroom start|stop|serve|roster|dispatch|dashboard|grade   one shared CRM for a class (PostgreSQL)
     crmlab mobile [DB] [--port N] [--demo]   serve the phone page of the simulated CRM (task 16)
     crmlab datasets list               list the shipped datasets
     crmlab datasets regenerate [--out DIR]   rewrite the shipped CSV files and data cards
@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_grade)
 
     c = sub.add_parser("classroom", add_help=False, prefix_chars="\0",
-                       help="one shared CRM for a class (课堂角色扮演): start|stop|roster|dispatch|dashboard|grade")
+                       help="one shared CRM for a class (课堂角色扮演): start|stop|serve|roster|dispatch|dashboard|grade")
     c.add_argument("rest", nargs=argparse.REMAINDER)
     c.set_defaults(func=cmd_classroom)
 

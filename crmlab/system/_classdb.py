@@ -1,5 +1,5 @@
-"""The database side of the classroom's security (PostgreSQL): who is acting, what they may read and
-write, the audit log and the class clock — enforced by PostgreSQL itself, not only by the engine.
+"""The database side of the classroom's security (PostgreSQL): who is acting, what they may read,
+the requests they may send, the audit log and the class clock — enforced by PostgreSQL itself.
 
 :func:`secure` (run by the teacher's :func:`crmlab.system.classroom.open_class`, as the owner of
 the tables) declares it, idempotently:
@@ -8,23 +8,23 @@ the tables) declares it, idempotently:
   with their own LOGIN role (:func:`create_login`, a member of the group), mapped to their 学号 in
   ``classroom_logins``; ``crm_me()`` is the CRM login of the session (``session_user``), so a
   student's connection can only ever act as that student;
-* row-level security on every CRM table: documents and their child rows are visible and writable
-  only as the read record rules say (:data:`crmlab.system.permissions.PERMISSIONS` ``(type,
+* students write **no** CRM table: every table is read-only for them (SELECT only), under
+  row-level security: documents and their child rows are visible only as the read record rules say (:data:`crmlab.system.permissions.PERMISSIONS` ``(type,
   "read")``, copied into ``classroom_read_rules``: reps their own, managers their department,
-  evaluators what they are named to evaluate — and, here, also what they evaluated, which the
-  action needs to finish —, engineers their assignments); customers and base
-  data are company-wide; setup tables are read-only; nothing without an identity;
-* the audit log is stamped by a trigger: a student's row must name the student (else the whole
-  action is refused), its role and time come from the database (``classroom_clock``), its
-  ``db_user`` and ``txid`` are the session's; students may only INSERT (no UPDATE, DELETE,
-  TRUNCATE);
-* every transaction in which a student changed CRM data is journalled (``classroom_journal``,
-  students cannot touch it): the grader matches it with the audit log and flags audit entries
-  without a change and changes without an audit entry (SQL written outside the CRM's actions);
-* only the teacher (the tables' owner) moves ``classroom_clock``; document counters never go back.
+  evaluators what they are named to evaluate and what they evaluated, engineers their
+  assignments); customers and base data are company-wide; nothing without an identity;
+* a student's only write is a request (``classroom_requests``: a desk method and its JSON
+  arguments) whose login, 学号, state and times the database fills in (a trigger, from
+  ``session_user``); a student reads only their own requests. The classroom service
+  (:mod:`crmlab.system._classserver`, the teacher's login) runs them through the engine;
+* the audit log is written only by the owner's login (the service, the teacher); a trigger stamps
+  each row's ``db_user`` and ``txid``; students may only read it (their own and what they see);
+* only the teacher (the tables' owner) moves ``classroom_clock``; document counters never go back;
+* each student login has a ``statement_timeout``, ``lock_timeout`` and
+  ``idle_in_transaction_session_timeout`` (:data:`STUDENT_LIMITS`).
 
 The teacher's login owns the tables, so row-level security does not apply to it (dashboard,
-grading, roster, the service desk).
+grading, roster, the classroom service).
 """
 from __future__ import annotations
 
@@ -39,21 +39,16 @@ from . import models as m
 from . import permissions as perm
 
 GROUP = "crmlab_student"
-#: Tables students may only read.
-READ_ONLY = ("departments", "products", "sales_methods", "sales_stages", "knowledge_types", "expense_types",
-             "home_schemes", "questions", "question_options", "classroom_roster", "classroom_clock")
 #: Tables students may not touch at all (the teacher's bookkeeping).
-PRIVATE = ("classroom_logins", "classroom_journal", "classroom_read_rules")
+PRIVATE = ("classroom_logins", "classroom_read_rules")
+#: The one table students may write (INSERT only): their requests to the classroom service.
+REQUESTS = "classroom_requests"
 #: Child tables of a document: table → column naming the document.
 DOC_CHILDREN = {"opportunities": "no", "doc_lines": "doc_no", "audit_steps": "doc_no", "opp_stages": "opp_no",
                 "evaluations": "opp_no", "check_ins": "doc_no", "survey_responses": "survey_no"}
-#: Columns no action changes once a row exists: a student may not UPDATE them (moving a document
-#: to another owner would move its grade).
-FIXED_COLUMNS = {"documents": ("no", "doc_type", "owner_id", "dept_id", "created_at", "created_by"),
-                 "opportunities": ("no", "owner_id", "dept_id", "created_at"),
-                 "evaluations": ("id", "opp_no", "submitter", "evaluator", "submitted_at")}
-#: Tables from which rows are deleted by actions (replacing a document's lines).
-DELETABLE = ("doc_lines",)
+#: Session limits of every student login: one student's forgotten transaction or endless query does
+#: not hold the class up (a student may lower them in their own session, not the worker's).
+STUDENT_LIMITS = {"statement_timeout": "15s", "lock_timeout": "5s", "idle_in_transaction_session_timeout": "30s"}
 
 
 def ident(name: str) -> str:
@@ -128,37 +123,30 @@ def _functions(schema: str, owner: str) -> list[str]:
                    THEN (SELECT {doc_rule("d.")} FROM documents d WHERE d.no = d_no)
                  WHEN EXISTS (SELECT 1 FROM customers c WHERE c.no = d_no) THEN crm_me() IS NOT NULL
                  ELSE false END $$""",
-        # the audit log: written by the database for a student (who, role, when), refused as anyone else
+        # the audit log: written by the owner's login only (the classroom service, the teacher), stamped
         f"""CREATE OR REPLACE FUNCTION crm_stamp_audit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {sp} AS $$
-            DECLARE me text;
             BEGIN
+              IF crm_me() IS NOT NULL OR NOT crm_teacher() THEN
+                RAISE EXCEPTION USING ERRCODE = '42501',
+                  MESSAGE = '只有班级服务能写审计日志 / only the classroom service writes the audit log';
+              END IF;
               NEW.db_user := session_user;
               NEW.txid := txid_current();
-              me := crm_me();
-              IF me IS NULL THEN
-                IF crm_teacher() THEN RETURN NEW; END IF;
-                RAISE EXCEPTION USING ERRCODE = '42501',
-                  MESSAGE = format('%s 不是本班的账号，不能写入审计日志 / %s is not a login of this class: '
-                                   'it cannot write the audit log', session_user, session_user);
-              END IF;
-              IF NEW.user_login IS DISTINCT FROM me THEN
-                RAISE EXCEPTION USING ERRCODE = '42501',
-                  MESSAGE = format('%s 只能以自己的身份操作，不能以 %s 的身份操作 / %s may act only as %s, not as %s',
-                                   me, NEW.user_login, me, me, NEW.user_login);
-              END IF;
-              NEW.id := nextval(pg_get_serial_sequence('audit_log', 'id'));
-              NEW.role := (SELECT role FROM users WHERE login = me);
-              NEW.at := crm_class_now();
               RETURN NEW;
             END $$""",
-        f"""CREATE OR REPLACE FUNCTION crm_journal() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {sp} AS $$
-            DECLARE me text := crm_me();
+        # a request: who and when from the database, whatever the student wrote; the service is woken
+        f"""CREATE OR REPLACE FUNCTION crm_stamp_request() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER {sp} AS $$
             BEGIN
-              IF me IS NOT NULL AND NOT EXISTS (SELECT 1 FROM classroom_journal WHERE txid = txid_current()) THEN
-                INSERT INTO classroom_journal (txid, student_id, db_user, tbl, at)
-                VALUES (txid_current(), me, session_user, TG_TABLE_NAME, clock_timestamp());
-              END IF;
-              RETURN NULL;
+              NEW.id := nextval(pg_get_serial_sequence('{REQUESTS}', 'id'));
+              NEW.login := session_user;
+              NEW.student_id := crm_me();
+              NEW.wait := least(greatest(coalesce(NEW.wait, 10), 0.5), 120);
+              NEW.state := 'new';
+              NEW.created_at := clock_timestamp();
+              NEW.expires_at := clock_timestamp() + make_interval(secs => NEW.wait);
+              NEW.taken_at := NULL; NEW.worker := NULL; NEW.done_at := NULL; NEW.result := NULL; NEW.error := NULL;
+              PERFORM pg_notify('crmlab_requests', NEW.id::text);
+              RETURN NEW;
             END $$""",
         f"""CREATE OR REPLACE FUNCTION crm_counter_forward() RETURNS trigger LANGUAGE plpgsql {sp} AS $$
             BEGIN
@@ -194,57 +182,49 @@ def _tables(con: Connection, schema: str) -> list[str]:
     return list(con.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalars())
 
 
-#: A new row belongs to the student who writes it (owner and department are theirs).
-_MINE_NOW = "(owner_id = (SELECT crm_uid()) AND dept_id IS NOT DISTINCT FROM (SELECT crm_dept()))"
-
-
 def _policies(table: str) -> list[str]:
-    """The row-level-security policies of one table (students only: the owner bypasses them)."""
+    """The row-level-security policies of one table (students only: the owner bypasses them). Every
+    policy but the requests' is FOR SELECT: students write no CRM table."""
     me = "(SELECT crm_me()) IS NOT NULL"
     g = ident(GROUP)
     t = ident(table)
+    if table == REQUESTS:
+        mine = "login = session_user"
+        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({mine})",
+                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK ({mine} AND student_id IS NOT NULL)"]
     if table == "documents":
         sees = doc_rule()
-        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (created_by = (SELECT crm_me()) AND "
-                f"({_MINE_NOW} OR doc_type = 'work_order'))",             # a work order: for the engineer
-                f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({me})"]
-    if table in DOC_CHILDREN:
+    elif table in DOC_CHILDREN:
         sees = f"crm_sees_no({ident(DOC_CHILDREN[table])})"
-        new = f"{sees} AND {_MINE_NOW}" if table == "opportunities" else sees
-        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})",
-                f"CREATE POLICY crm_change ON {t} FOR UPDATE TO {g} USING ({sees}) WITH CHECK ({sees})",
-                f"CREATE POLICY crm_drop ON {t} FOR DELETE TO {g} USING ({sees})",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK ({new})"]
-    if table == "doc_links":
+    elif table == "doc_links":
         sees = "(crm_sees_no(src_no) OR crm_sees_no(dst_no))"
-        return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({sees}) WITH CHECK ({sees})"]
-    if table == "audit_log":
-        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING "
-                f"(user_login = (SELECT crm_me()) OR (doc_no IS NULL AND {me}) OR crm_sees_no(doc_no))",
-                f"CREATE POLICY crm_new ON {t} FOR INSERT TO {g} WITH CHECK (user_login = (SELECT crm_me()))"]
-    if table == "users":
-        return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({me})",
-                f"CREATE POLICY crm_self ON {t} FOR UPDATE TO {g} USING (login = (SELECT crm_me())) "
-                f"WITH CHECK (login = (SELECT crm_me()))"]
-    return [f"CREATE POLICY crm_all ON {t} TO {g} USING ({me}) WITH CHECK ({me})"]
+    elif table == "audit_log":
+        sees = f"(user_login = (SELECT crm_me()) OR (doc_no IS NULL AND {me}) OR crm_sees_no(doc_no))"
+    else:
+        sees = me
+    return [f"CREATE POLICY crm_read ON {t} FOR SELECT TO {g} USING ({sees})"]
 
 
 def _grants(table: str) -> str | None:
     g, t = ident(GROUP), ident(table)
     if table in PRIVATE:
         return None
-    if table in READ_ONLY:
-        return f"GRANT SELECT ON {t} TO {g}"
-    if table == "audit_log":
+    if table == REQUESTS:
         return f"GRANT SELECT, INSERT ON {t} TO {g}"
-    if table == "users":
-        return f"GRANT SELECT, UPDATE (home_scheme_id, home_blocks) ON {t} TO {g}"
-    extra = ", DELETE" if table in DELETABLE else ""
-    if table in FIXED_COLUMNS:                 # who owns a document never changes: no UPDATE of those columns
-        cols = [c.name for c in m.Base.metadata.tables[table].columns if c.name not in FIXED_COLUMNS[table]]
-        return f"GRANT SELECT, INSERT, UPDATE ({', '.join(map(ident, cols))}){extra} ON {t} TO {g}"
-    return f"GRANT SELECT, INSERT, UPDATE{extra} ON {t} TO {g}"
+    return f"GRANT SELECT ON {t} TO {g}"
+
+
+def _requests_table() -> list[str]:
+    """The requests to the classroom service (:mod:`crmlab.system._classserver`)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {REQUESTS} (id bigserial PRIMARY KEY, login text NOT NULL DEFAULT session_user, "
+        "student_id varchar(20), method varchar(64) NOT NULL, args text NOT NULL, wait real NOT NULL DEFAULT 10, "
+        "state varchar(10) NOT NULL DEFAULT 'new', created_at timestamptz NOT NULL DEFAULT clock_timestamp(), "
+        "expires_at timestamptz, taken_at timestamptz, worker integer, done_at timestamptz, result text, error text, "
+        "CONSTRAINT classroom_requests_size CHECK (octet_length(args) <= 1000000))",
+        f"CREATE INDEX IF NOT EXISTS ix_classroom_requests_new ON {REQUESTS} (id) WHERE state = 'new'",
+        f"CREATE INDEX IF NOT EXISTS ix_classroom_requests_running ON {REQUESTS} (worker) WHERE state = 'running'",
+    ]
 
 
 def _plan(schema: str, owner: str, db: str, tables: list[str]) -> list[str]:
@@ -252,9 +232,7 @@ def _plan(schema: str, owner: str, db: str, tables: list[str]) -> list[str]:
     g, sch = ident(GROUP), ident(schema)
     out = [
         "CREATE TABLE IF NOT EXISTS classroom_logins (db_role text PRIMARY KEY, student_id varchar(20) NOT NULL UNIQUE)",
-        "CREATE TABLE IF NOT EXISTS classroom_journal (id bigserial PRIMARY KEY, txid bigint NOT NULL, "
-        "student_id varchar(20) NOT NULL, db_user text NOT NULL, tbl text NOT NULL, at timestamptz NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ix_classroom_journal_txid ON classroom_journal (txid)",
+        *_requests_table(),
         "CREATE TABLE IF NOT EXISTS classroom_read_rules (role text, doc_type text, scope text, PRIMARY KEY (role, doc_type))",
         "DELETE FROM classroom_read_rules",
         "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS db_user text",
@@ -267,28 +245,29 @@ def _plan(schema: str, owner: str, db: str, tables: list[str]) -> list[str]:
         f"({literal(r)}, {literal(t)}, {literal(sc)})" for r, t, sc in rules))
     out += _functions(schema, owner)
     crm_tables = {t.name for t in m.Base.metadata.sorted_tables}
-    for table in sorted(set(tables) | set(PRIVATE)):
-        if table not in crm_tables and not table.startswith("classroom_"):
-            continue                                   # not ours: leave it alone
+    for table in sorted(set(tables) | set(PRIVATE) | {REQUESTS}):
+        if (table not in crm_tables and not table.startswith("classroom_")) or table == "classroom_journal":
+            continue                                   # not ours (or an older crmlab's journal, dropped below)
         t = ident(table)
         out += [f"REVOKE ALL ON {t} FROM PUBLIC", f"REVOKE ALL ON {t} FROM {g}",
                 f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY", f"-- drop the policies of {table}"]
+        if table in crm_tables:                        # the write journal of an older crmlab
+            out.append(f"DROP TRIGGER IF EXISTS crm_journal ON {t}")
         grant = _grants(table)
-        if grant is None:
-            continue
-        out += [grant, *_policies(table)]
-        if table in crm_tables and table != "audit_log":
-            out += [f"DROP TRIGGER IF EXISTS crm_journal ON {t}",
-                    f"CREATE TRIGGER crm_journal AFTER INSERT OR UPDATE OR DELETE ON {t} "
-                    "FOR EACH STATEMENT EXECUTE FUNCTION crm_journal()"]
+        if grant is not None:
+            out += [grant, *_policies(table)]
     out += [
+        "DROP FUNCTION IF EXISTS crm_journal()",
+        "DROP TABLE IF EXISTS classroom_journal",
         "DROP TRIGGER IF EXISTS crm_stamp ON audit_log",
         "CREATE TRIGGER crm_stamp BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION crm_stamp_audit()",
+        f"DROP TRIGGER IF EXISTS crm_stamp ON {REQUESTS}",
+        f"CREATE TRIGGER crm_stamp BEFORE INSERT ON {REQUESTS} FOR EACH ROW EXECUTE FUNCTION crm_stamp_request()",
         "DROP TRIGGER IF EXISTS crm_forward ON counters",
         "CREATE TRIGGER crm_forward BEFORE UPDATE ON counters FOR EACH ROW EXECUTE FUNCTION crm_counter_forward()",
         f"GRANT USAGE ON SCHEMA {sch} TO {g}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {g}",
-        f"REVOKE USAGE, SELECT ON SEQUENCE {sch}.classroom_journal_id_seq FROM {g}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {sch} FROM {g}",
+        f"GRANT USAGE ON SEQUENCE {sch}.classroom_requests_id_seq TO {g}",
         f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC",
         f"REVOKE CONNECT, TEMPORARY ON DATABASE {ident(db)} FROM PUBLIC",
     ]
@@ -334,6 +313,7 @@ def secure(engine: Engine) -> bool:
         for (role,) in con.execute(text("SELECT db_role FROM classroom_logins")).all():
             if con.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
                 con.execute(text(f"GRANT CONNECT ON DATABASE {ident(db)} TO {ident(role)}"))
+                _limit(con, role)
         con.execute(text(f"COMMENT ON FUNCTION crm_me() IS {literal(stamp)}"))
     return True
 
@@ -355,9 +335,16 @@ def create_login(con: Connection, student_id: str, password: str) -> str:
                          f"CONNECTION LIMIT 20 PASSWORD {pw}"))
     con.execute(text(f"GRANT {ident(GROUP)} TO {ident(role)}"))
     con.execute(text(f"GRANT CONNECT ON DATABASE {ident(db)} TO {ident(role)}"))
+    _limit(con, role)
     con.execute(text("INSERT INTO classroom_logins (db_role, student_id) VALUES (:r, :s) "
                      "ON CONFLICT (student_id) DO UPDATE SET db_role = EXCLUDED.db_role"), {"r": role, "s": student_id})
     return role
+
+
+def _limit(con: Connection, role: str) -> None:
+    """The session limits of a student login (:data:`STUDENT_LIMITS`)."""
+    for name, value in STUDENT_LIMITS.items():
+        con.execute(text(f"ALTER ROLE {ident(role)} SET {name} = {literal(value)}"))
 
 
 def taken_logins(con: Connection, student_ids) -> list[str]:
@@ -382,26 +369,15 @@ def logins(con: Connection) -> dict[str, str]:
 def evidence_problems(con: Connection) -> tuple[set[int], dict[str, list[str]]]:
     """Audit entries the grader must not trust, and a note per student for the teacher.
 
-    A student's transaction that wrote audit entries but changed no CRM data (rows INSERTed into
-    the audit log by hand) is not evidence; a transaction that changed CRM data without any audit
-    entry was SQL written outside the CRM's actions. Returns (ids of untrusted audit rows,
-    student → notes)."""
+    Only the owner's login (the classroom service, the teacher) writes the audit log now; an entry
+    written by a student's own login (possible only in a class database secured by an older
+    crmlab) is not evidence. Returns (ids of untrusted audit rows, student → notes)."""
     forged = con.execute(text(
-        "SELECT a.id, a.user_login FROM audit_log a JOIN classroom_logins l ON l.db_role = a.db_user "
-        "WHERE NOT EXISTS (SELECT 1 FROM classroom_journal j WHERE j.txid = a.txid)")).all()
-    raw = con.execute(text(
-        "SELECT j.student_id, count(*) FROM classroom_journal j "
-        "WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.txid = j.txid) GROUP BY j.student_id")).all()
-    notes: dict[str, list[str]] = {}
+        "SELECT a.id, l.student_id FROM audit_log a JOIN classroom_logins l ON l.db_role = a.db_user")).all()
     per: dict[str, int] = {}
     for _id, who in forged:
         per[who] = per.get(who, 0) + 1
-    for who, n in per.items():
-        notes.setdefault(who, []).append(
-            f"请人工复核 (review by hand): {n} 条审计日志没有对应的数据修改，未计分 / {n} audit entr{'y' if n == 1 else 'ies'} "
-            "without any change in the CRM (written by hand), not counted")
-    for who, n in raw:
-        notes.setdefault(who, []).append(
-            f"请人工复核 (review by hand): {n} 次绕过 CRM 操作直接用 SQL 修改数据 / {n} change(s) of CRM data written "
-            "with SQL outside the CRM's actions (no audit entry)")
+    notes = {who: [f"请人工复核 (review by hand): {n} 条审计日志由学生账号直接写入（不是班级服务），未计分 / {n} audit "
+                   f"entr{'y' if n == 1 else 'ies'} written by the student's own login, not by the classroom service: "
+                   "not counted"] for who, n in per.items()}
     return {r[0] for r in forged}, notes

@@ -37,12 +37,13 @@ again at the class time, at most :data:`RETRIES` times — the engine's one retr
 Security (PostgreSQL, :mod:`crmlab.system._classdb`): the teacher's login owns the database and
 is not a superuser (:func:`start_server`); each student has their own login from
 :func:`load_roster` (credentials sheet: :func:`write_credentials`) and connects with
-``classroom.connect(URL, "学号", password=…)``. The database maps the login to the student, so
-that connection acts only as that student whatever the Python side says; the record rules are
-enforced by row-level security as well as by the engine; the audit log is stamped by the
-database (who, role, class time) and append-only for students; only the teacher moves the clock;
-:func:`grade_from_db` counts only stamped evidence and flags what needs a look. On SQLite the
-rules are the rules of the game, not a security boundary. See ``docs/classroom.md``.
+``classroom.connect(URL, "学号", password=…)``. A student's login writes no CRM table: it reads
+under row-level security (the record rules, enforced by PostgreSQL as well as by the engine) and
+sends every action of its desk as a request to the classroom service (:func:`serve`, started by
+``crmlab classroom start`` beside the server; :mod:`crmlab.system._classserver`), which runs it
+through the engine as that student — the login is stamped by the database — and writes the audit
+log; only the teacher moves the clock; :func:`grade_from_db` counts only the service's evidence.
+On SQLite the rules are the rules of the game, not a security boundary. See ``docs/classroom.md``.
 
 Example
 -------
@@ -72,6 +73,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,9 +84,10 @@ import pandas as pd
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, event, insert, inspect, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from . import _classdb
+from . import _classdb, _classserver
 from . import models as m
 from . import permissions as perm
+from ._classserver import ActionWorker, RemoteDesk, ServiceUnavailable
 from .engine import CRM, RETRIES, Desk, _seed_if_empty, _url
 from .errors import CRMError, GuardFailed, NotFound, PermissionDenied
 
@@ -93,7 +96,8 @@ __all__ = [
     "connect", "RosterError", "ROSTER_ROLES", "Step", "SCENARIO", "scenario_table", "progress", "dashboard",
     "autoplay", "dispatch_requests", "grade_from_db", "write_gradebook", "grade_command", "cli_grade",
     "add_cli", "main", "DEFAULT_PORT", "RETRIES", "ROLE_GROUPS", "STUDENT_ROLES", "ROSTER_TABLE", "CLOCK_TABLE",
-    "write_credentials", "reset_passwords", "CREDENTIAL_COLUMNS", "class_url",
+    "write_credentials", "reset_passwords", "CREDENTIAL_COLUMNS", "class_url", "serve", "start_worker",
+    "stop_worker", "worker_pid", "ActionWorker", "RemoteDesk", "ServiceUnavailable",
 ]
 
 DEFAULT_PORT = 54330
@@ -328,6 +332,8 @@ class _ClassCRM(CRM):
         super().__init__(_class_url(url), **kw)
         self.live = live
         self.student: str | None = None          # set by connect(): the one student this connection plays
+        self.remote = False                      # a student's own login: actions go to the classroom service
+        self.service_wait = 10.0                 # seconds to wait for the service to take a request
         self._secure: bool | None = None
         self._clock_table = False
         event.listen(self._Session, "do_orm_execute", _lock_counter)
@@ -386,13 +392,15 @@ class _ClassCRM(CRM):
         return t
 
     def login(self, user) -> Desk:
-        """A desk for ``user``; on a student's connection only for that student (else PermissionDenied)."""
+        """A desk for ``user``; on a student's connection only for that student (else PermissionDenied),
+        and on a student's own login a :class:`RemoteDesk` (its actions run by the classroom service)."""
         if self.student is not None:
             u = self._user(user)
             if u.login != self.student:
                 raise PermissionDenied("NOT_YOURSELF", f"this connection belongs to {self.student}: it cannot act "
                                        f"as {u.login}", f"此连接属于 {self.student}，不能以 {u.login} 的身份操作")
-        return super().login(user)
+        desk = super().login(user)
+        return RemoteDesk(self, desk.login) if self.remote else desk
 
     def _run(self, *args, **kw):
         """The engine's run (and its one retry policy, :data:`RETRIES`); what the class database
@@ -849,7 +857,7 @@ def _require_class(crm: CRM) -> None:
                        "该数据库中没有班级花名册，请老师先导入花名册（crmlab classroom roster URL 花名册.csv）")
 
 
-def connect(url, student_id: str, *, password: str | None = None, live: bool = False) -> Desk:
+def connect(url, student_id: str, *, password: str | None = None, live: bool = False, wait: float = 10.0) -> Desk:
     """A student's desk on the shared class CRM: ``desk = classroom.connect(URL, "学号", password="…")``.
 
     ``url`` is the class URL the teacher hands out (the student's login ``<database>_<学号>`` is
@@ -861,7 +869,10 @@ def connect(url, student_id: str, *, password: str | None = None, live: bool = F
 
     Every action of the desk is checked against the student's role and ownership and logged
     under the student's login. The clock is the class's (moved by the teacher only). The student
-    must be on the roster.
+    must be on the roster. On a secured class database with the student's own login the desk is
+    a :class:`RemoteDesk`: same methods, reads direct, each action a request to the classroom
+    service (:func:`serve`); when no service takes it within ``wait`` seconds,
+    :class:`ServiceUnavailable` (班级服务没有运行…请告诉老师).
 
     >>> import tempfile, pathlib
     >>> url = f"sqlite:///{pathlib.Path(tempfile.mkdtemp()) / 'class.db'}"     # PostgreSQL in class
@@ -896,11 +907,11 @@ def connect(url, student_id: str, *, password: str | None = None, live: bool = F
             raise NotFound("NOT_IN_CLASS", f"{student_id!r} is not on the class roster",
                            f"{student_id!r} 不在班级花名册中")
         crm.sync_clock()
+        crm.student, crm.remote, crm.service_wait = found, me is not None, float(wait)
         desk = crm.login(found)
     except BaseException:
         crm.close()
         raise
-    crm.student = found
     return desk
 
 
@@ -958,6 +969,105 @@ def _from_file(path: Path, student_id: str, column: str) -> str:
     if not first:
         raise NotFound("EMPTY_FILE", f"{path} is empty", f"{path} 是空文件")
     return first[0].strip()
+
+
+# ============================================================================ the classroom service
+#: Files of the classroom service in the server's data folder: its process id and its log.
+WORKER_PID = "crmlab-worker.pid"
+WORKER_LOG = "worker.log"
+#: What the service's connections call themselves (``pg_stat_activity.application_name``).
+SERVICE_NAME = "crmlab classroom service"
+
+
+def serve(url, *, threads: int = 2, log=None) -> ActionWorker:
+    """Start the classroom service (班级服务) for the class database at ``url``, the teacher's URL:
+    ``threads`` worker threads that run the students' requests through the engine (see
+    :mod:`crmlab.system._classserver`). Returns the running :class:`ActionWorker`; ``stop()`` ends
+    it. ``crmlab classroom start`` runs it in a process beside the server, ``crmlab classroom serve``
+    in the foreground (a school's own PostgreSQL); tests run it in threads.
+
+    Installs the classroom's security first (as :func:`open_class`); refuses a URL whose login does
+    not own the class database (a student's) and a database that is not PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    crm = open_class(url)
+    try:
+        if not _classdb.is_postgres(crm.engine):
+            raise GuardFailed("NEEDS_POSTGRES", "the classroom service runs on a PostgreSQL class database",
+                              "班级服务只能用于 PostgreSQL 班级数据库")
+        if not _owns_tables(crm):
+            raise GuardFailed("NOT_THE_TEACHER", "the classroom service needs the teacher's URL (the login that owns "
+                              "the class database)", "班级服务需要教师连接串（拥有班级数据库的账号）")
+    finally:
+        crm.close()
+    named = make_url(_class_url(url)).update_query_dict({"application_name": SERVICE_NAME}).render_as_string(
+        hide_password=False)
+    return ActionWorker(lambda: _ClassCRM(named), threads=threads, log=log).start()
+
+
+def _alive_worker(pid: int) -> bool:
+    """Whether ``pid`` is a running classroom service (reaping it first when it is our own ended child)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"crmlab.system.classroom" in cmd and b"serve" in cmd
+
+
+def worker_pid(data_dir) -> int | None:
+    """The process id of the classroom service started for the server in ``data_dir`` (None: not running)."""
+    try:
+        pid = int((Path(data_dir).resolve() / WORKER_PID).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if _alive_worker(pid) else None
+
+
+def start_worker(data_dir, url, *, threads: int = 2) -> int:
+    """Start the classroom service in a background process beside the server of ``data_dir`` (its
+    pid in ``data_dir/crmlab-worker.pid``, its log in ``data_dir/worker.log``); returns the pid.
+    The teacher's URL goes to it in the environment, never on a command line others can read."""
+    data_dir = Path(data_dir).resolve()
+    pid = worker_pid(data_dir)
+    if pid is not None:
+        return pid
+    env = {**os.environ, "CRMLAB_CLASS_URL": str(url)}
+    with open(data_dir / WORKER_LOG, "a", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "crmlab.system.classroom", "serve", "--threads", str(threads)],
+                                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    (data_dir / WORKER_PID).write_text(f"{proc.pid}\n", encoding="utf-8")
+    try:
+        proc.wait(timeout=1.5)
+    except subprocess.TimeoutExpired:
+        return proc.pid
+    (data_dir / WORKER_PID).unlink(missing_ok=True)
+    tail = (data_dir / WORKER_LOG).read_text(encoding="utf-8").splitlines()[-5:]
+    raise RuntimeError("班级服务未能启动 / the classroom service did not start:\n" + "\n".join(tail))
+
+
+def stop_worker(data_dir, *, timeout: float = 20.0) -> bool:
+    """Stop the classroom service of ``data_dir`` (it finishes the request it runs); whether one ran."""
+    path = Path(data_dir).resolve() / WORKER_PID
+    pid = worker_pid(data_dir)
+    path.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    import signal
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + timeout
+    while _alive_worker(pid) and time.monotonic() < end:
+        time.sleep(0.1)
+    if _alive_worker(pid):
+        os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)                     # our own child (tests): reap it, it is ending
+    except ChildProcessError:
+        pass
+    return True
 
 
 # ============================================================================ the scenario
@@ -1494,8 +1604,10 @@ def _cmd_start(a) -> int:
     url = start_server(a.data, a.port, listen=a.listen, password=a.password, host=a.host)
     crm = open_class(url)
     crm.close()
+    pid = start_worker(a.data, url, threads=a.threads)
     public = class_url(url)
     print(f"班级 CRM 已启动 (class CRM running)。教师连接串，请勿外传 (teacher's URL, keep it private):\n    {url}")
+    print(f"班级服务已启动 (classroom service running, pid {pid})：学生的操作由它执行 (it runs the students' actions)")
     print("下一步 (next): crmlab classroom roster 教师连接串 roster.csv  → 每位学生一个账号和密码 "
           "(one login and password per student)")
     print("学生在笔记本中运行 (students run):")
@@ -1504,7 +1616,31 @@ def _cmd_start(a) -> int:
 
 
 def _cmd_stop(a) -> int:
+    if stop_worker(a.data):
+        print("班级服务已停止 / classroom service stopped")
     print("stopped / 已停止" if stop_server(a.data) else "no server was running / 服务器未运行")
+    return 0
+
+
+def _cmd_serve(a) -> int:
+    import signal
+    url = a.url or os.environ.get("CRMLAB_CLASS_URL")
+    if not url:
+        print("请给出教师连接串（或设置环境变量 CRMLAB_CLASS_URL）/ give the teacher's URL (or set CRMLAB_CLASS_URL)",
+              file=sys.stderr)
+        return 2
+    worker = serve(url, threads=a.threads)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)        # stop: finish the request, then end
+    print(f"班级服务运行中，按 Ctrl-C 停止 / classroom service running ({a.threads} threads), Ctrl-C stops it",
+          flush=True)
+    try:
+        worker.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    print("班级服务已停止 / classroom service stopped", flush=True)
     return 0
 
 
@@ -1558,7 +1694,7 @@ def _cmd_dashboard(a) -> int:
 
 
 def add_cli(sub) -> argparse.ArgumentParser:
-    """Register ``crmlab classroom start|stop|roster|dispatch|dashboard|grade`` on the
+    """Register ``crmlab classroom start|stop|serve|roster|dispatch|dashboard|grade`` on the
     sub-parsers ``sub`` of the ``crmlab`` command line; returns the ``classroom`` parser."""
     cls = sub.add_parser("classroom", help="one shared CRM for a class: server, roster, dashboard (课堂角色扮演)")
     act = cls.add_subparsers(dest="action", required=True)
@@ -1568,10 +1704,16 @@ def add_cli(sub) -> argparse.ArgumentParser:
     p.add_argument("--listen", default="127.0.0.1", help="address to listen on (not loopback: needs --password)")
     p.add_argument("--password", default=None)
     p.add_argument("--host", default=None, help="host name to print in the students' connection line")
+    p.add_argument("--threads", type=int, default=2, help="threads of the classroom service (default 2)")
     p.set_defaults(func=_cmd_start)
-    p = act.add_parser("stop", help="stop the class's PostgreSQL server (the data stay)")
+    p = act.add_parser("stop", help="stop the classroom service and the class's PostgreSQL server (the data stay)")
     p.add_argument("--data", required=True)
     p.set_defaults(func=_cmd_stop)
+    p = act.add_parser("serve", help="run the classroom service (the students' actions) for a class database; "
+                       "the URL may come from $CRMLAB_CLASS_URL (not visible to other users, unlike a command line)")
+    p.add_argument("url", nargs="?", default=None, help="the teacher's URL (default: $CRMLAB_CLASS_URL)")
+    p.add_argument("--threads", type=int, default=2)
+    p.set_defaults(func=_cmd_serve)
     p = act.add_parser("roster", help="create the students' users and teams from a CSV roster (idempotent)")
     p.add_argument("url")
     p.add_argument("csv")

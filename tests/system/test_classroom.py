@@ -523,9 +523,13 @@ def test_start_and_stop_a_class_server(tmp_path):
         public = classroom.class_url(url)
         assert public == f"postgresql+psycopg://127.0.0.1:{port}/crmlab"
         pw = sheet.set_index("学号").loc["S01", "密码"]
-        desk = classroom.connect(public, "S01", password=pw)                  # class URL + 学号 + password
-        assert desk.login == "S01"
-        desk.new_lead("线索", source="网站", customer_name="甲", contact_name="乙")
+        pid = classroom.start_worker(data, url)                               # the classroom service, as `start` does
+        assert classroom.worker_pid(data) == pid == classroom.start_worker(data, url)
+        assert str(url) not in Path(f"/proc/{pid}/cmdline").read_text()       # the teacher's password not in `ps`
+        desk = classroom.connect(public, "S01", password=pw, wait=60)         # class URL + 学号 + password
+        assert desk.login == "S01" and isinstance(desk, classroom.RemoteDesk)
+        lead = desk.new_lead("线索", source="网站", customer_name="甲", contact_name="乙")
+        assert crm.doc(lead)["owner"] == "S01" and crm.audit_log(doc_no=lead)["user_login"].tolist() == ["S01"]
         with desk.crm.engine.connect() as con:
             assert con.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar() is False
         desk.crm.close()
@@ -539,11 +543,15 @@ def test_start_and_stop_a_class_server(tmp_path):
             classroom.connect(public, "S02", password=pw)                     # S01's password for S02
         assert info.value.code == "BAD_LOGIN"
         crm.close()
-        with contextlib.redirect_stdout(io.StringIO()):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
             assert classroom.main(["stop", "--data", str(data)]) == 0
+        assert "班级服务已停止" in out.getvalue() and classroom.worker_pid(data) is None
+        assert not Path(f"/proc/{pid}").exists()
         assert not classroom.server_running(data)
         assert classroom.stop_server(data) is False
     finally:
+        classroom.stop_worker(data)
         classroom.stop_server(data)
         shutil.rmtree(data, ignore_errors=True)
 

@@ -1,11 +1,14 @@
 """Attacks on the classroom mode (issue 17) against the real PostgreSQL of ``.ci/services``.
 
 The harness's superuser URL (CRMLAB_TEST_PG_URL) is the teacher here: it builds a class database
-(demo company, ROSTER, one login per student); every attack then runs on a student's own login,
-through the desk, through ``desk.crm.engine`` or with plain SQL — and must be refused, change
-nothing and move no grade.
+(demo company, ROSTER, one login per student) and runs the classroom service (``classroom.serve``,
+worker threads); every attack then runs on a student's own login, through the desk, through
+``desk.crm.engine`` or with plain SQL — and must be refused, change nothing and move no grade.
+A student's login writes no CRM table: its only write is a request to the service.
 """
 import datetime as dt
+import json
+import time
 import uuid
 
 import pandas as pd
@@ -14,8 +17,11 @@ import sqlalchemy as sa
 from helpers import database_url, drop_pg_database, new_pg_database
 from syshelpers import fingerprint
 
-from crmlab.system import GuardFailed, PermissionDenied, _classdb, classroom
+from crmlab import opportunity
+from crmlab.system import GuardFailed, IllegalTransition, InvalidValue, NotFound, PermissionDenied, StaleRecord, \
+    _classdb, classroom
 from crmlab.system.engine import Desk
+from helpers import bilingual
 
 ROSTER = pd.DataFrame({
     "学号": ["S01", "S02", "S03", "S04", "S05", "E01"],
@@ -35,6 +41,7 @@ def template(pg_url):
     crm = classroom.open_class(url)
     sheet = classroom.load_roster(crm, ROSTER).attrs["credentials"]
     logins = dict(zip(sheet["学号"], sheet["连接串"]))
+    service = classroom.serve(url)
     desks = {s: classroom.connect(logins[s], s) for s in ("S01", "S03", "S04", "S05", "E01")}
     classroom.autoplay(desks["S01"], evaluator="S03")
     crm.tick(minutes=10)
@@ -46,25 +53,35 @@ def template(pg_url):
     classroom.autoplay(desks["E01"])
     for d in desks.values():
         d.crm.close()
+    service.stop()
     crm.close()
     yield name, logins
     drop_pg_database(pg_url, name)
 
 
 @pytest.fixture
-def klass(pg_url, template):
-    """(teacher's CRM, student → URL of their own login) on a fresh copy of the played class."""
+def served(pg_url, template):
+    """(teacher's CRM, student → URL of their own login, the running classroom service) on a fresh copy
+    of the played class."""
     tpl, logins = template
     name = new_pg_database(pg_url, template=tpl)
     url = database_url(pg_url, name)
     crm = classroom.open_class(url)
+    service = classroom.serve(url)
     mine = {s: sa.engine.make_url(u).set(database=name).render_as_string(hide_password=False)
             for s, u in logins.items()}
     try:
-        yield crm, mine
+        yield crm, mine, service
     finally:
+        service.stop()
         crm.close()
         drop_pg_database(pg_url, name)
+
+
+@pytest.fixture
+def klass(served):
+    """(teacher's CRM, student → URL of their own login), the classroom service running."""
+    return served[:2]
 
 
 def _grades(crm):
@@ -127,9 +144,13 @@ def test_a_students_login_is_neither_superuser_nor_owner(klass):
                  "TRUNCATE documents CASCADE",
                  f"GRANT crmlab_student TO \"{sa.engine.make_url(logins['S02']).username}\"",
                  "SELECT * FROM classroom_logins",
-                 "SELECT * FROM classroom_journal",
-                 "DELETE FROM classroom_journal",
                  "INSERT INTO classroom_logins VALUES ('x', 'S03')",
+                 "UPDATE classroom_requests SET state = 'new'",
+                 "DELETE FROM classroom_requests",
+                 "TRUNCATE classroom_requests",
+                 "SELECT nextval('audit_log_id_seq')",
+                 "SELECT * FROM documents FOR UPDATE",                 # no row locks that make the class wait
+                 "BEGIN; LOCK TABLE counters IN EXCLUSIVE MODE",
                  "UPDATE users SET role = 'admin' WHERE login = 'S01'",
                  "UPDATE users SET dept_id = (SELECT dept_id FROM users WHERE login = 'S04') WHERE login = 'S01'")
     assert fingerprint(crm) == before
@@ -175,49 +196,54 @@ def test_the_audit_log_cannot_be_moved_or_forged_and_grades_do_not_move(klass, t
     grades = _grades(crm)
     assert grades.loc["S01", "total"] == 100 and grades.loc["S05", "total"] == 35 and grades.loc["S02", "total"] == 0
     log_before = crm.audit_log()
+    opp01 = _opp(crm, "S01")
     _sql_refused(logins["S02"],
                  "UPDATE audit_log SET user_login = 'S02' WHERE user_login = 'S01'",      # take S01's work
                  "DELETE FROM audit_log WHERE user_login = 'S01'",                        # erase it
                  "UPDATE audit_log SET at = at + interval '400 days' WHERE user_login = 'S03'",
-                 "INSERT INTO audit_log (at, user_login, role, action) VALUES (now(), 'S01', 'sales_rep', 'new_lead')")
+                 "INSERT INTO audit_log (at, user_login, role, action) VALUES (now(), 'S01', 'sales_rep', 'new_lead')",
+                 # not even in the student's own name: only the classroom service writes the log
+                 *(f"INSERT INTO audit_log (at, user_login, role, action, doc_type, doc_no) VALUES "
+                   f"(now(), 'S02', 'sales_rep', '{a}', '{t}', '{opp01}')"
+                   for a, t in (("new_lead", "lead"), ("convert_lead", "opportunity"), ("win", "opportunity"))))
     pd.testing.assert_frame_equal(crm.audit_log(), log_before)
-    # rows S02 may insert (as S02): stamped by the server, and not evidence of anything
-    eng = sa.create_engine(logins["S02"])
-    opp01 = _opp(crm, "S01")
-    with eng.begin() as con:
-        for action, doc_type in (("new_lead", "lead"), ("convert_lead", "opportunity"), ("set_potential", "opportunity"),
-                                 ("add_interest", "opportunity"), ("submit_evaluation", "opportunity"),
-                                 ("new_activity", "activity"), ("complete_task", "task"), ("push_down_quote", "quote"),
-                                 ("win", "opportunity")):
-            con.execute(sa.text("INSERT INTO audit_log (id, at, user_login, role, action, doc_type, doc_no) VALUES "
-                                "(1, '2020-01-01', 'S02', 'admin', :a, :t, :n)"), {"a": action, "t": doc_type, "n": opp01})
-    eng.dispose()
-    forged = crm.audit_log(user="S02")
-    assert len(forged) == 9 and forged["role"].eq("sales_rep").all()
-    assert pd.to_datetime(forged["at"]).eq(pd.Timestamp(crm.now)).all()           # the class clock, not 2020
     after = _grades(crm)
-    assert after["total"].tolist() == grades["total"].tolist()                       # nobody moved
-    assert after.loc["S02", "total"] == 0 and "请人工复核 (review by hand)" in after.loc["S02", "problems"]
-    assert "9 audit entries without any change" in after.loc["S02", "problems"]
-    assert after.loc["S01", "problems"] == grades.loc["S01", "problems"]
+    pd.testing.assert_frame_equal(after, grades)
     book = classroom.grade_command("04_system", crm.url, tmp_path / "gb.csv")     # crmlab grade … --from-db URL
-    assert book["total"].tolist() == grades["total"].tolist() and "请人工复核" in book.set_index("student").loc["S02", "problems"]
+    assert book["total"].tolist() == grades["total"].tolist()
+    # every audit entry of the played class was written by the service or the teacher, not a student login
+    with crm.engine.connect() as con:
+        writers = set(con.execute(sa.text("SELECT DISTINCT db_user FROM audit_log WHERE db_user IS NOT NULL")).scalars())
+        assert writers and not writers & set(_classdb.logins(con).values())
 
 
-def test_a_change_written_with_sql_outside_the_crm_is_flagged(klass):
+def test_the_old_hole_own_rows_and_a_matching_audit_entry_with_sql_is_refused(klass):
+    """Issue 17's last hole: a rep's own opportunity changed with SQL and a matching audit entry of their
+    own in the same transaction looked like a real action. Now the login writes no table at all."""
     crm, logins = klass
-    grades = _grades(crm)
+    before, grades, log = fingerprint(crm), _grades(crm), crm.audit_log()
     opp = _opp(crm, "S05")
+    stages = crm.method().codes
     eng = sa.create_engine(logins["S05"])
-    with eng.begin() as con:                                  # S05's own opportunity: allowed, but not an action
-        n = con.execute(sa.text("UPDATE opportunities SET status = 'won', stage = 'signing' WHERE no = :n"),
-                        {"n": opp}).rowcount
+    for statements in (
+            [f"UPDATE opportunities SET status = 'won', stage = '{stages[-1]}' WHERE no = '{opp}'",
+             f"UPDATE documents SET status = 'won' WHERE no = '{opp}'",
+             *(f"INSERT INTO audit_log (at, user_login, role, action, doc_type, doc_no) VALUES "
+               f"(now(), 'S05', 'sales_rep', '{a}', 'opportunity', '{opp}')" for a in ["advance"] * 4 + ["win"])],
+            [f"INSERT INTO audit_log (at, user_login, role, action, doc_type, doc_no) VALUES "
+             f"(now(), 'S05', 'sales_rep', 'win', 'opportunity', '{opp}')"],
+            [f"UPDATE opportunities SET need = 'x' WHERE no = '{opp}'"],
+            [f"DELETE FROM doc_lines WHERE doc_no = '{opp}'"]):
+        with pytest.raises(REFUSED) as info:
+            with eng.begin() as con:
+                for sql in statements:
+                    con.execute(sa.text(sql))
+        assert info.value.orig.sqlstate == "42501" and "permission denied" in str(info.value.orig)
     eng.dispose()
-    assert n == 1
-    after = _grades(crm)
-    assert after["total"].tolist() == grades["total"].tolist()
-    assert "1 change(s) of CRM data written with SQL outside the CRM's actions" in after.loc["S05", "problems"]
-    assert "请人工复核" in after.loc["S05", "problems"] and after.loc["S01", "problems"] == ""
+    assert fingerprint(crm) == before
+    pd.testing.assert_frame_equal(crm.audit_log(), log)
+    pd.testing.assert_frame_equal(_grades(crm), grades)
+    assert grades.loc["S05", "total"] == 35 and crm.doc(opp)["status"] == "evaluating"
 
 
 # ------------------------------------------------------------------- 4. clock sabotage
@@ -267,10 +293,10 @@ def test_plain_sql_sees_what_the_record_rules_allow(klass):
             seen[sid] = {t: con.execute(sa.text(f"SELECT count(*) FROM {t} WHERE {c} = :n"), {"n": opp01}).scalar()
                          for t, c in (("documents", "no"), ("opportunities", "no"), ("doc_lines", "doc_no"),
                                       ("opp_stages", "opp_no"), ("evaluations", "opp_no"), ("audit_log", "doc_no"))}
-            assert con.execute(sa.text("UPDATE documents SET subject = 'x' WHERE no = :n"), {"n": opp01}).rowcount == 0
-            assert con.execute(sa.text("UPDATE opportunities SET need = 'x' WHERE no = :n"), {"n": opp01}).rowcount == 0
-            assert con.execute(sa.text("DELETE FROM doc_lines WHERE doc_no = :n"), {"n": opp01}).rowcount == 0
         eng.dispose()
+        _sql_refused(logins[sid], f"UPDATE documents SET subject = 'x' WHERE no = '{opp01}'",
+                     f"UPDATE opportunities SET need = 'x' WHERE no = '{opp01}'",
+                     f"DELETE FROM doc_lines WHERE doc_no = '{opp01}'")
     assert all(v == 0 for s in seen.values() for v in s.values()), seen
     eng = sa.create_engine(logins["S04"])                            # S04 is named evaluator of S05's opp
     with eng.connect() as con:
@@ -383,3 +409,162 @@ def test_a_roster_never_takes_over_an_existing_login(klass, pg_url):
         with admin.connect() as con:
             con.execute(sa.text(f'DROP ROLE IF EXISTS "{victim}"'))
         admin.dispose()
+
+
+# ------------------------------------------------------------------- the classroom service
+def _raw_request(url, method, args=(), kwargs=None, body=None, **columns):
+    """Insert a request with plain SQL as the student (any columns they like), wait for the service;
+    returns the request's row as the student reads it back."""
+    body = body or json.dumps({"args": list(args), "kwargs": kwargs or {}})
+    values = {"method": method, "args": body, **columns}
+    eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as con:
+            rid = con.execute(sa.text(f"INSERT INTO classroom_requests ({', '.join(values)}) VALUES "
+                                      f"({', '.join(':' + k for k in values)}) RETURNING id"), values).scalar()
+            for _ in range(200):
+                row = con.execute(sa.text("SELECT * FROM classroom_requests WHERE id = :i"), {"i": rid}).mappings().one()
+                if row["state"] in ("done", "failed"):
+                    return dict(row)
+                time.sleep(0.1)
+    finally:
+        eng.dispose()
+    raise AssertionError(f"request {rid} not answered")
+
+
+def test_a_forged_request_is_stamped_with_the_real_login(klass):
+    crm, logins = klass
+    s04_role = sa.engine.make_url(logins["S04"]).username
+    s05_role = sa.engine.make_url(logins["S05"]).username
+    row = _raw_request(logins["S05"], "new_lead", ["冒名线索"],
+                       {"source": "网站", "customer_name": "冒名公司", "contact_name": "乙"},
+                       login=s04_role, student_id="S04", state="done", result='"XS999999"', worker=1, wait=1000)
+    assert (row["login"], row["student_id"], row["state"], row["wait"]) == (s05_role, "S05", "done", 120)
+    lead = json.loads(row["result"])
+    assert crm.doc(lead)["owner"] == "S05"                                   # run as the real login
+    assert crm.audit_log(doc_no=lead)["user_login"].tolist() == ["S05"]
+    eng = sa.create_engine(logins["S04"])                                     # S04 reads only their own requests
+    with eng.connect() as con:
+        assert con.execute(sa.text("SELECT count(*) FROM classroom_requests")).scalar() == 0
+    eng.dispose()
+
+
+def test_only_desk_actions_are_run_by_the_service(klass):
+    crm, logins = klass
+    before, grades = fingerprint(crm), _grades(crm)
+    for method in ("_do", "crm", "documents", "get", "__init__", "login", "user", "drop_schema", "tick", "_run"):
+        row = _raw_request(logins["S02"], method, [])
+        assert row["state"] == "failed", method
+        err = classroom._classserver._error(row["error"])
+        assert type(err) is PermissionDenied and err.code == "NOT_AN_ACTION", (method, err)
+        assert "不是工作台的操作" in bilingual(err)
+    row = _raw_request(logins["S02"], "new_lead", ["线索"], {"bogus": 1})           # an action, wrong arguments
+    err = classroom._classserver._error(row["error"])
+    assert type(err) is InvalidValue and err.code == "BAD_REQUEST" and bilingual(err)
+    row = _raw_request(logins["S02"], "new_lead", body="not json")
+    assert type(classroom._classserver._error(row["error"])) is InvalidValue
+    s02 = classroom.connect(logins["S02"], "S02")
+    with pytest.raises(PermissionDenied) as info:                                     # an admin's action
+        s02.add_user("X99", "冒名", "sales_manager")
+    bilingual(info)
+    with pytest.raises(PermissionDenied) as info:
+        classroom._classserver.request(s02.crm, "_do", [None])
+    assert info.value.code == "NOT_AN_ACTION"
+    s02.crm.close()
+    assert fingerprint(crm) == before
+    pd.testing.assert_frame_equal(_grades(crm), grades)
+
+
+def test_when_the_service_is_down_the_student_is_told_and_nothing_happens(served):
+    crm, logins, service = served
+    service.stop()
+    before = fingerprint(crm)
+    s02 = classroom.connect(logins["S02"], "S02", wait=1)
+    t = time.monotonic()
+    with pytest.raises(classroom.ServiceUnavailable) as info:
+        s02.new_lead("线索", source="网站", customer_name="李雷的客户", contact_name="乙")
+    assert time.monotonic() - t < 5
+    msg = bilingual(info)
+    assert info.value.code == "SERVICE_DOWN" and "班级服务没有运行" in msg and "请告诉老师" in msg
+    assert "the classroom service is not running" in msg
+    assert s02.documents().empty and fingerprint(crm) == before                    # reads still work
+    again = classroom.serve(crm.url)                                               # the teacher starts it
+    try:
+        time.sleep(1.5)
+        assert fingerprint(crm) == before                                          # the expired request never runs
+        lead = s02.new_lead("线索", source="网站", customer_name="李雷的客户", contact_name="乙")
+        assert crm.doc(lead)["owner"] == "S02"
+    finally:
+        again.stop()
+        s02.crm.close()
+
+
+def _caught(call):
+    try:
+        call()
+    except Exception as err:                  # noqa: BLE001 - compared below
+        return err
+    raise AssertionError("no error")
+
+
+def test_errors_keep_their_class_code_and_details_across_the_wire(klass):
+    """The same refused call on the student's desk (through the service) and on a desk acting directly
+    (the teacher's connection): the same error class, code, message and attributes."""
+    crm, logins = klass
+    s04 = classroom.connect(logins["S04"], "S04")
+    s02 = classroom.connect(logins["S02"], "S02")
+    assert isinstance(s04, classroom.RemoteDesk) and isinstance(s04, Desk) and repr(s04) == repr(crm.login("S04"))
+    opp01, opp05 = _opp(crm, "S01"), _opp(crm, "S05")
+    v05 = crm.doc(opp05)["version"]
+    calls = {
+        "S04": [lambda d: d.set_potential(opp05, need="x", expected_version=v05 - 1),          # StaleRecord
+                lambda d: d.set_potential(opp01, need="x"),                                    # another team's
+                lambda d: d.set_potential(opp05, need="x", expected_version="abc"),
+                lambda d: d.audit("KH999999"),
+                lambda d: d.advance(opp05)],
+        "S02": [lambda d: d.evaluate(opp05, "pass"),
+                lambda d: d.new_lead("  ", source="网站", customer_name="甲", contact_name="乙")],
+    }
+    kinds = set()
+    for sid, remote in (("S04", s04), ("S02", s02)):
+        direct = crm.login(sid)
+        for call in calls[sid]:
+            a, b = _caught(lambda: call(remote)), _caught(lambda: call(direct))
+            kinds.add(type(a))
+            assert type(a) is type(b) and str(a) == str(b) and vars(a) == vars(b), (a, b)
+            if hasattr(b, "code"):
+                bilingual(a)
+    assert {StaleRecord, PermissionDenied, InvalidValue, NotFound} <= kinds, kinds
+    stale = _caught(lambda: s04.set_potential(opp05, need="x", expected_version=v05 - 1))
+    assert (stale.expected, stale.actual, stale.changed_by) == (v05 - 1, v05, "S05")
+    assert any(issubclass(k, IllegalTransition) or issubclass(k, opportunity.IllegalTransition) for k in kinds), kinds
+    with crm.engine.connect() as con:                                      # a wrong call fails locally: no request
+        n = con.execute(sa.text("SELECT count(*) FROM classroom_requests")).scalar()
+    with pytest.raises(TypeError):
+        s02.new_lead("线索")                                                  # source is required
+    with pytest.raises(InvalidValue) as info:
+        s02.new_lead("线索", source=object())                                 # cannot be sent
+    assert info.value.code == "NOT_SENDABLE" and bilingual(info)
+    with crm.engine.connect() as con:
+        assert con.execute(sa.text("SELECT count(*) FROM classroom_requests")).scalar() == n
+    for d in (s02, s04):
+        d.crm.close()
+
+
+def test_a_student_login_has_session_limits(klass):
+    _, logins = klass
+    eng = sa.create_engine(logins["S01"])
+    with eng.connect() as con:
+        got = {k: con.execute(sa.text(f"SHOW {k}")).scalar() for k in _classdb.STUDENT_LIMITS}
+    eng.dispose()
+    assert got == _classdb.STUDENT_LIMITS
+
+
+def test_the_service_runs_only_with_the_teachers_login_on_postgresql(klass, tmp_path):
+    _, logins = klass
+    with pytest.raises(GuardFailed) as info:
+        classroom.serve(logins["S01"])                                    # a student's login is not the teacher's
+    assert info.value.code == "NOT_THE_TEACHER" and bilingual(info)
+    with pytest.raises(GuardFailed) as info:
+        classroom.serve(f"sqlite:///{tmp_path / 'class.db'}")
+    assert info.value.code == "NEEDS_POSTGRES" and bilingual(info)
