@@ -322,6 +322,11 @@ def audit(crm, action: str, *, user=None, doc_no=_ANY, channel: str | None = Non
                     f"渠道 via {_CHANNELS.get(channel, channel)}" if channel else "", _describe_fields(after)) if x)
     if doc_no is not _ANY:
         _number(doc_no, label, hint)
+    if channel is not None:                       # how it was done counts only while the log is intact
+        broken = crm.audit_chain_problems()
+        if broken:
+            fail(label, "一份没有被手工改动过的审计日志 (an audit log as the CRM wrote it)", broken[0],
+                 hint or "不要用数据库工具改动 mobile_lab.db；重新做一遍这一天 (do not edit the database by hand)。")
     log, rows = _audit_rows(crm, action, user, doc_no, after, channel)
     n = len(rows)
     if (count is not None and n != count) or n < at_least:
