@@ -64,7 +64,8 @@ _A_NUMBER = "一个单据编号 (a document number)"
 _AN_OPP = "一个商机编号 (an opportunity number)"
 _KEEP_NO = "把操作返回的单据编号存进变量 (store the number the action returned)。"
 _NOT_IN_DB = "（数据库中没有 not in the database）"
-_ANY = object()            # linked(): no particular target document
+_ANY = object()            # linked(), audit(): no particular target document
+_CHANNELS = {"desk": "代码 code", "ui": "客户端界面 desktop client", "mobile": "移动端 phone page"}
 
 # evaluation results: the one table crmlab.glossary.EVALUATION_RESULT (also read by crmlab.system)
 _EVALUATION_LABELS = {code: entry[0] for code, entry in glossary.EVALUATION_RESULT.items()}
@@ -272,9 +273,11 @@ def _maybe_type(label):
 
 
 
-def _audit_rows(crm, action, user, doc_no, after):
+def _audit_rows(crm, action, user, doc_no, after, channel=None):
     log = crm.audit_log()
     rows = log[log["action"] == action] if action is not None else log
+    if channel is not None:
+        rows = rows[rows["channel"] == channel]
     if user is not None:
         rows = rows[rows["user_login"] == _login(crm, user)]
     if doc_no is not _ANY:
@@ -287,9 +290,10 @@ def _audit_rows(crm, action, user, doc_no, after):
 
 
 
-def audit(crm, action: str, *, user=None, doc_no=_ANY, count: int | None = None, at_least: int = 1,
-                 label: str | None = None, hint: str | None = None, **after) -> dict:
-    """An entry of the audit log: ``action`` done by ``user`` (login or name) on ``doc_no``.
+def audit(crm, action: str, *, user=None, doc_no=_ANY, channel: str | None = None, count: int | None = None,
+          at_least: int = 1, label: str | None = None, hint: str | None = None, **after) -> dict:
+    """An entry of the audit log: ``action`` done by ``user`` (login or name) on ``doc_no``, through
+    ``channel`` (``"mobile"`` the phone page, ``"ui"`` the desktop client, ``"desk"`` code).
 
     Extra keywords must match the entry's ``after`` values (useful for base data without a
     number, e.g. ``code="K04"``). ``count`` asks for exactly that many entries, ``at_least`` for
@@ -315,16 +319,23 @@ def audit(crm, action: str, *, user=None, doc_no=_ANY, count: int | None = None,
     login = _login(crm, user)
     label = label or "审计日志 audit log: " + " ".join(
         x for x in (action, f"操作人 by {login}" if login else "", f"单据 on {doc_no}" if doc_no is not _ANY else "",
-                    _describe_fields(after)) if x)
+                    f"渠道 via {_CHANNELS.get(channel, channel)}" if channel else "", _describe_fields(after)) if x)
     if doc_no is not _ANY:
         _number(doc_no, label, hint)
-    log, rows = _audit_rows(crm, action, user, doc_no, after)
+    if channel is not None:                       # how it was done counts only while the log is intact
+        broken = crm.audit_chain_problems()
+        if broken:
+            fail(label, "一份没有被手工改动过的审计日志 (an audit log as the CRM wrote it)", broken[0],
+                 hint or "不要用数据库工具改动 mobile_lab.db；重新做一遍这一天 (do not edit the database by hand)。")
+    log, rows = _audit_rows(crm, action, user, doc_no, after, channel)
     n = len(rows)
     if (count is not None and n != count) or n < at_least:
         others = log[log["action"] == action]
         if doc_no is not _ANY:
             others = others[others["doc_no"] == str(doc_no)]
         who = ", ".join(sorted(set(others["user_login"]))) or "无人 nobody"
+        if channel is not None and len(others):
+            who += "；渠道 (via): " + ", ".join(sorted({_CHANNELS.get(c, str(c)) for c in others["channel"]}))
         want = (f"恰好 {count} 条记录 (exactly {count} entries)" if count is not None
                 else f"至少 {at_least} 条记录 (at least {at_least} entr{'y' if at_least == 1 else 'ies'})")
         fail(label, want, f"{n} 条；做这个操作的是 (done by): {who}", hint)
@@ -780,12 +791,13 @@ def refused(err, kind=Exception, code=None, label: str = "系统拒绝 the refus
 
 def consistent(crm, label: str = "数据一致性 database consistency", hint: str | None = None) -> None:
     """Check :meth:`crmlab.system.CRM.check_invariants` finds no problem (totals = Σ lines, links,
-    statuses).
+    statuses) and the audit log is as the CRM wrote it (:meth:`~crmlab.system.CRM.audit_chain_problems`:
+    no row edited by hand).
 
     >>> from crmlab import system
     >>> consistent(system.open(":memory:", demo=True))
     """
-    problems = crm.check_invariants()
+    problems = crm.check_invariants() + crm.audit_chain_problems()
     if problems:
         fail(label, "没有问题 (no problems)",
                    f"{len(problems)} 个问题 (problems): " + "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""),

@@ -93,7 +93,7 @@ from . import labtools
 
 __all__ = [
     "prepare_course", "autograde", "is_grading", "find_submissions", "collect_zip", "ZIP_FORMATS",
-    "submission_hash", "read_notebook", "sanitize_submission", "GuardedExecute", "grade_class",
+    "submission_hash", "submission_data", "read_notebook", "sanitize_submission", "GuardedExecute", "grade_class",
     "load_results", "gradebook", "cell_results", "nbgrader_feedback_layout", "grade_notebook", "check_sandbox",
 ]
 
@@ -248,12 +248,40 @@ def collect_zip(archive: str | Path, lab: str, dest: str | Path, root: Path | No
 
 
 def _submission_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.ipynb")
-                  if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    return sorted(p for p in [*folder.rglob("*.ipynb"), *folder.rglob("*.db")]
+                  if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts)
+
+
+#: Largest data file a notebook may take from a submission (e.g. the phone page's ``mobile_lab.db``).
+DATA_FILE_LIMIT = 50 * 2**20
+
+
+def submission_data(folder: str | Path, release) -> tuple[dict[str, Path], list[str]]:
+    """The data files a released notebook declares it reads from the student's folder
+    (``metadata.crmlab.submission_files``, e.g. the CRM database the phone page of lab 04·06
+    writes), found in the submission, and notes on those missing or refused (a link, too large)."""
+    folder = Path(folder)
+    found, notes = {}, []
+    for name in (release.metadata.get("crmlab", {}) or {}).get("submission_files", []):
+        paths = sorted((p for p in folder.rglob(name) if ".ipynb_checkpoints" not in p.parts),
+                       key=lambda p: (len(p.parts), str(p)))
+        if not paths:
+            notes.append(_note(f"{name} is missing: the work saved in it cannot be graded",
+                               f"缺少文件 {name}，其中保存的操作无法评分"))
+            continue
+        path = paths[0]
+        if path.is_symlink() or not path.is_file():
+            notes.append(_note(f"{name} is not a plain file; ignored", f"{name} 不是普通文件，已忽略"))
+        elif path.stat().st_size > DATA_FILE_LIMIT:
+            notes.append(_note(f"{name} is larger than {DATA_FILE_LIMIT // 2**20} MB; ignored",
+                               f"{name} 超过 {DATA_FILE_LIMIT // 2**20} MB，已忽略"))
+        else:
+            found[name] = path
+    return found, notes
 
 
 def submission_hash(folder: str | Path) -> str:
-    """SHA-256 of a submission folder's notebooks (names and bytes) and its ``timestamp.txt``."""
+    """SHA-256 of a submission folder's notebooks and data files (names and bytes) and its ``timestamp.txt``."""
     folder = Path(folder)
     h = hashlib.sha256()
     files = _submission_files(folder)
@@ -907,8 +935,10 @@ def _unattempted(nb, release) -> bool:
 
 
 def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timestamp: str | None,
-                    settings: Settings, guarded: dict | None = None) -> tuple[dict | None, str | None]:
-    """Autograde one sanitized notebook in a fresh course; returns (executed notebook info, error)."""
+                    settings: Settings, guarded: dict | None = None,
+                    data: dict[str, Path] | None = None) -> tuple[dict | None, str | None]:
+    """Autograde one sanitized notebook in a fresh course; returns (executed notebook info, error).
+    ``data``: the student's data files the notebook reads (:func:`submission_data`), copied beside it."""
     from nbgrader.converters import Autograde
 
     course = work / "course"
@@ -930,7 +960,9 @@ def _grade_notebook(template: Path, work: Path, lab: str, name: str, nb, timesta
     nbformat.write(nb, submitted / f"{name}.ipynb")
     if timestamp:
         (submitted / "timestamp.txt").write_text(timestamp, encoding="utf-8")
-    sandbox_work = _sandbox_copy(template, work, lab, name, nb) if settings.sandbox else None
+    for file_name, path in (data or {}).items():
+        shutil.copyfile(path, submitted / file_name)
+    sandbox_work = _sandbox_copy(template, work, lab, name, nb, data) if settings.sandbox else None
     report = gbdir / "tamper.json"
     config = _job_config(template, course, db, lab, name, settings, sandbox_work, report, guarded)
     app = Autograde(coursedir=_coursedir(config), config=config)
@@ -955,8 +987,9 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
-def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb) -> Path:
-    """The kernel's working folder in the sandbox: the lab's supporting files and the student's notebook.
+def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb, data: dict[str, Path] | None = None) -> Path:
+    """The kernel's working folder in the sandbox: the lab's supporting files, the student's notebook
+    and the data files it reads from the submission.
 
     Only this copy is mounted (read-write) in the sandbox: never nbgrader's course, whose
     autograded notebook holds the hidden tests while they run.
@@ -972,6 +1005,8 @@ def _sandbox_copy(template: Path, work: Path, lab: str, name: str, nb) -> Path:
             shutil.copy2(path, target)
     dest.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dest / f"{name}.ipynb")
+    for file_name, path in (data or {}).items():
+        shutil.copyfile(path, dest / file_name)
     sandbox.prepare_dir(dest)
     return dest
 
@@ -1042,6 +1077,8 @@ def _grade_student(job: dict) -> dict:
         layout = [(c.metadata.nbgrader["grade_id"], float(c.metadata.nbgrader["points"]))
                   for c in release.cells if _meta(c).get("grade") and c.cell_type == "code"]
         problems = list(sub.problems.get(name, []))
+        data, notes = submission_data(job["folder"], release)
+        problems += notes
         cells = [{"grade_id": g, "points": 0.0, "max_points": m, "status": "missing", "error": "", "message": ""}
                  for g, m in layout]
         entry = {"notebook": name, "cells": cells, "problems": problems}
@@ -1050,7 +1087,7 @@ def _grade_student(job: dict) -> dict:
             result["feedback"][name] = feedback.missing_html(job["student"], lab, name, problems + sub.general,
                                                              cells)
             continue
-        if _unattempted(sub.notebooks[name], release):
+        if _unattempted(sub.notebooks[name], release) and not data:       # clicks saved in a data file count
             # Exactly the released notebook: crmlab's integrity checks prove it scores 0 on every
             # graded cell, so it is not run (a kernel saved per skipped notebook).
             for cell in cells:
@@ -1069,7 +1106,7 @@ def _grade_student(job: dict) -> dict:
         from . import tamper
 
         info, error = _grade_notebook(template, work, lab, name, sub.notebooks[name], timestamp, settings,
-                                      tamper.guarded_names(release))
+                                      tamper.guarded_names(release), data)
         if error:
             problems.append(_note(f"nbgrader could not grade this notebook: {error}", "nbgrader 无法评分此笔记本"))
             for cell in cells:

@@ -115,8 +115,10 @@ def seed(crm) -> None:
                              source="原始记录法", created_at=now, created_by="system", audited_at=now,
                              audited_by="system"))
         s.add(m.Counter(doc_type="customer", last=len(CUSTOMERS)))
-        s.add(m.AuditLog(at=now, user_login="system", role="admin", action="seed_demo", doc_type=None, doc_no=None,
-                         before=None, after={"company": COMPANY}))
+        seed = dict(at=now, user_login="system", role="admin", action="seed_demo", doc_type=None, doc_no=None,
+                    from_status=None, to_status=None, before=None, after={"company": COMPANY}, channel="desk",
+                    prev_hash=None)
+        s.add(m.AuditLog(**seed, hash=m.audit_hash(seed)))     # the first link of the log's hash chain
 
 
 @computes("crm_demo_flow", "整条业务链（演示流程）", "the whole chain (demo flow)")

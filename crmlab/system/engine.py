@@ -147,8 +147,8 @@ _BOOKKEEPING = frozenset({"version", "updated_at"})
 class _Ctx:
     """What an action sees: the session, the acting user, the clock, and small helpers."""
 
-    def __init__(self, crm: CRM, s: Session, user: UserInfo):
-        self.crm, self.s, self.user, self.now = crm, s, user, crm.now
+    def __init__(self, crm: CRM, s: Session, user: UserInfo, channel: str = "desk"):
+        self.crm, self.s, self.user, self.now, self.channel = crm, s, user, crm.now, channel
         self.logs: list[dict] = []          # audit-log rows, written in one INSERT when the action succeeds
         self.expect: tuple | None = None    # (no, expected_version) still to check (see expect_version)
 
@@ -324,7 +324,8 @@ class _Ctx:
         kind = doc_type or getattr(obj, "doc_type", None) or _singular(obj.__tablename__)
         self.logs.append({"at": self.now, "user_login": self.user.login, "role": self.user.role, "action": action,
                           "doc_type": kind, "doc_no": no, "from_status": from_status,
-                          "to_status": getattr(obj, "status", None), "before": b, "after": a})
+                          "to_status": getattr(obj, "status", None), "before": b, "after": a,
+                          "channel": self.channel})
 
     def _log_raw(self, action, obj, before: tuple, from_status, doc_no, doc_type):
         keys, get, dates = _layout(type(obj))
@@ -348,7 +349,7 @@ class _Ctx:
                           "doc_type": doc_type or getattr(obj, "doc_type", None) or _singular(obj.__tablename__),
                           "doc_no": doc_no if doc_no is not None else getattr(obj, "no", None),
                           "from_status": from_status, "to_status": getattr(obj, "status", None),
-                          "before": b, "after": a})
+                          "before": b, "after": a, "channel": self.channel})
 
     def finished_logs(self) -> list[dict]:
         """The audit rows of the action, without empty entries: a change-free entry is dropped,
@@ -520,6 +521,10 @@ def _conflict(err) -> Conflict:
 #: taken meanwhile, a deadlock, a serialisation failure, SQLite's write lock): every client — a
 #: notebook, the UI, a classroom of students on one PostgreSQL — follows this one policy. Safe,
 #: because a failed action rolled back as a whole and changed nothing.
+#: How an action reached the engine, written in every audit row (``channel``): code in a notebook,
+#: the ipywidgets client of the textbook's screens, the phone page of task 16.
+CHANNELS = {"desk": ("代码", "code"), "ui": ("客户端界面", "desktop client"), "mobile": ("移动端", "phone page")}
+
 RETRIES = 8
 
 #: PostgreSQL's codes of a collision: serialisation failure, deadlock (a unique key is an IntegrityError).
@@ -692,6 +697,11 @@ class CRM:
             if "version" not in {c["name"] for c in insp.get_columns(table)}:
                 with self.engine.begin() as con:
                     con.execute(text(f"ALTER TABLE {table} ADD COLUMN version INTEGER NOT NULL DEFAULT 1"))
+        have = {c["name"] for c in insp.get_columns("audit_log")}
+        for column, kind in (("channel", "VARCHAR(10)"), ("prev_hash", "VARCHAR(32)"), ("hash", "VARCHAR(32)")):
+            if column not in have:                    # a database made before the channel and the hash chain
+                with self.engine.begin() as con:
+                    con.execute(text(f"ALTER TABLE audit_log ADD COLUMN {column} {kind}"))
 
     def drop_schema(self):
         """Drop every table (careful: deletes all data)."""
@@ -771,12 +781,19 @@ class CRM:
             self._users[login] = u
         return u
 
-    def login(self, user) -> Desk:
-        """Log in as ``user`` (login or name): every action of the returned desk is attributed to them."""
+    def login(self, user, *, channel: str = "desk") -> Desk:
+        """Log in as ``user`` (login or name): every action of the returned desk is attributed to them.
+
+        ``channel`` says in the audit log how the actions are done (:data:`CHANNELS`): ``desk``
+        (code in a notebook, the default), ``ui`` (the ipywidgets client), ``mobile`` (the phone page).
+        """
         u = self._user(user)
         if not u.active:
             raise PermissionDenied("INACTIVE_USER", f"user {u.login} is inactive", f"用户 {u.name} 已停用")
-        return Desk(self, u.login)
+        if channel not in CHANNELS:
+            raise GuardFailed("BAD_CHANNEL", f"channel must be one of {list(CHANNELS)}, not {channel!r}",
+                              f"操作渠道必须是 {list(CHANNELS)} 之一，不能是 {channel!r}")
+        return Desk(self, u.login, channel)
 
     def method(self, name_or_id=None) -> op.SalesMethod:
         """The sales method (default: the default method) as a :class:`crmlab.opportunity.SalesMethod`."""
@@ -811,8 +828,16 @@ class CRM:
             self._keep.append(obj)
 
     def _write_log(self, s, rows: list[dict]):
+        """Insert an action's (or a batch's) audit rows, chained: each row carries the hash of the
+        row before it and its own (:func:`_chain_hash`)."""
         if rows:
-            s.connection().execute(insert(m.AuditLog.__table__), rows)
+            con = s.connection()
+            prev = con.execute(select(m.AuditLog.hash).order_by(m.AuditLog.id.desc()).limit(1)).scalar()
+            for r in rows:
+                r.setdefault("channel", "desk")
+                r["prev_hash"] = prev
+                r["hash"] = prev = m.audit_hash(r)
+            con.execute(insert(m.AuditLog.__table__), rows)
             rows.clear()
 
     def _last_change(self, s, no):
@@ -824,16 +849,16 @@ class CRM:
                         .order_by(m.AuditLog.id.desc()).limit(1)).first()
         return (row[0], row[1]) if row is not None else (None, None)
 
-    def _run(self, login: str, fn, expect=None):
+    def _run(self, login: str, fn, expect=None, channel: str = "desk"):
         """Run the action ``fn`` as ``login``: inside a batch once (its savepoint cannot be run
         again), else in its own transaction, tried again on a collision (:data:`RETRIES`)."""
         user = self._user(login)
         if self._batch is not None:
-            return self._run_once(user, fn, expect)
+            return self._run_once(user, fn, expect, channel)
         for attempt in range(RETRIES):
             self._before_try()
             try:
-                return self._run_once(user, fn, expect)
+                return self._run_once(user, fn, expect, channel)
             except (IntegrityError, OperationalError) as err:
                 # Another transaction took the same key or lock between our read and our write
                 # (ours was rolled back as a whole): run the action again on the new state. A
@@ -851,14 +876,14 @@ class CRM:
         """Called before each try of an action in its own transaction (a classroom connection
         follows the class clock here)."""
 
-    def _run_once(self, user: UserInfo, fn, expect=None):
+    def _run_once(self, user: UserInfo, fn, expect=None, channel: str = "desk"):
         token = _ACTION.set(_ActionState())
         try:
             if self._batch is not None:
                 s = self._batch
                 sp = s.begin_nested()
                 try:
-                    c = _Ctx(self, s, user)
+                    c = _Ctx(self, s, user, channel)
                     if expect is not None:
                         c.expect_version(*expect)
                     result = fn(c)
@@ -883,7 +908,7 @@ class CRM:
             try:
                 with self._Session(bind=self._writer) as s:
                     with s.begin():
-                        c = _Ctx(self, s, user)
+                        c = _Ctx(self, s, user, channel)
                         if expect is not None:
                             c.expect_version(*expect)
                         result = fn(c)
@@ -1052,6 +1077,46 @@ class CRM:
             rows = [_snap(r) for r in s.scalars(q)]
         cols = [c.key for c in m.AuditLog.__mapper__.column_attrs]
         return pd.DataFrame(rows, columns=cols)
+
+    def audit_chain_problems(self) -> list[str]:
+        """Rows of the audit log that break its hash chain (empty list: the log is as the CRM wrote it).
+
+        Every row stores the previous row's hash and its own (:func:`_chain_hash`), so a row changed,
+        inserted or deleted by hand — e.g. in a SQLite browser, to fake who did what — is listed,
+        with its id. Rows written before crmlab kept the chain (no hash) are skipped. A classroom
+        database on PostgreSQL stamps its rows on the server and protects the log with roles
+        instead: nothing is reported there.
+
+        >>> crm = open(":memory:", demo=True)
+        >>> _ = crm.login("zhangsan").new_lead("甲意向", source="网站", customer_name="甲", contact_name="乙")
+        >>> crm.audit_chain_problems()
+        []
+        >>> with crm.engine.begin() as con:
+        ...     _ = con.execute(text("UPDATE audit_log SET user_login = 'lisi' WHERE action = 'new_lead'"))
+        >>> crm.audit_chain_problems()
+        ['审计日志第 2 行（new_lead，lisi）写入后被改动过 / audit log row 2 was changed after it was written']
+        """
+        t = m.AuditLog.__table__
+        if "db_user" in {c["name"] for c in sa_inspect(self.engine).get_columns("audit_log")}:
+            return []
+        with self.engine.connect() as con:
+            rows = [r._asdict() for r in con.execute(select(t).order_by(t.c.id))]
+        problems, prev = [], None
+        for r in rows:
+            if r["hash"] is None:
+                if r["channel"] is not None:          # written by this crmlab, which always chains
+                    problems.append(f"审计日志第 {r['id']} 行没有哈希，被改动过 / audit log row {r['id']} lost its hash")
+                prev = None
+                continue
+            what = f"{r['id']} 行（{r['action']}，{r['user_login']}）"
+            if r["prev_hash"] != prev:
+                problems.append(f"审计日志第 {what}之前的记录被删除或插入过 / audit log row {r['id']}: a row before "
+                                "it was removed or added by hand")
+            elif m.audit_hash(r) != r["hash"]:
+                problems.append(f"审计日志第 {what}写入后被改动过 / audit log row {r['id']} was changed after it "
+                                "was written")
+            prev = r["hash"]
+        return problems
 
     def table(self, name: str) -> pd.DataFrame:
         """Any table of the schema as a DataFrame (e.g. ``"customers"``, ``"opp_stages"``)."""
@@ -1234,9 +1299,10 @@ class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, S
     service (task 14), customer value (task 15).
     """
 
-    def __init__(self, crm: CRM, login: str):
+    def __init__(self, crm: CRM, login: str, channel: str = "desk"):
         self.crm = crm
         self.login = login
+        self.channel = channel
 
     def __repr__(self):
         u = self.crm._user(self.login)
@@ -1248,7 +1314,7 @@ class Desk(SetupActions, ArchiveActions, MarketingActions, OpportunityActions, S
         return self.crm._user(self.login)
 
     def _do(self, fn):
-        return self.crm._run(self.login, fn, self.__dict__.pop("_expect", None))
+        return self.crm._run(self.login, fn, self.__dict__.pop("_expect", None), self.channel)
 
     # -- read record rules (what this user may see) -----------------------------------------------
     def documents(self, doc_type=None, status=None) -> pd.DataFrame:

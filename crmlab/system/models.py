@@ -35,6 +35,8 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pandas as pd
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
@@ -484,6 +486,31 @@ class AuditLog(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    #: how the action was done: ``desk`` (code in a notebook), ``ui`` (the ipywidgets client),
+    #: ``mobile`` (the phone page of task 16) — see :data:`crmlab.system.engine.CHANNELS`
+    channel: Mapped[str | None] = mapped_column(String(10), default="desk")
+    #: hash chain over the log (:func:`audit_hash`, :meth:`crmlab.system.CRM.audit_chain_problems`): the previous
+    #: row's hash and this row's, so a row edited, inserted or deleted by hand is noticed
+    prev_hash: Mapped[str | None] = mapped_column(String(32))
+    hash: Mapped[str | None] = mapped_column(String(32))
+
+
+_CHAIN_FIELDS = ("at", "user_login", "role", "action", "doc_type", "doc_no", "from_status", "to_status", "before",
+                 "after", "channel", "prev_hash")
+
+
+def audit_hash(row) -> str:
+    """The hash of one audit row — its content and the previous row's hash — as the log's chain
+    stores it: SHA-256, 32 hex digits. A plain hash chain, not a signature: it notices a log edited
+    by hand in a database browser (a row changed, inserted or deleted), not someone who recomputes it."""
+    values = []
+    for k in _CHAIN_FIELDS:
+        v = row[k] if k in row else None
+        if k == "at" and v is not None:
+            v = v.isoformat() if hasattr(v, "isoformat") else str(v)
+        values.append(v)
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 class Counter(Base):

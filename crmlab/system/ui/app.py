@@ -27,7 +27,7 @@ class App:
         if lang not in ("zh", "en"):
             raise ValueError(bilingual(f"lang is 'zh' or 'en', got {lang!r}", "语言只能是 'zh' 或 'en'"))
         self.crm, self.lang, self._quiet = crm, lang, False
-        self.desk = crm.login(user)
+        self.desk = crm.login(user, channel="ui")
         self.forms: dict[str, FormView] = {}
         self.current: str | None = None
         self.title = w.HTML("")
@@ -178,7 +178,7 @@ class App:
     # -- user and language ----------------------------------------------------------------------------
     def switch_user(self, login):
         """Log in as another user (the textbook's exercises switch between 业务员, 经理 …)."""
-        self.desk = self.crm.login(login)
+        self.desk = self.crm.login(login, channel="ui")
         if self.user.value != self.desk.login:
             self.user.value = self.desk.login
         for form in self.forms.values():
