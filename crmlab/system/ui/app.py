@@ -224,11 +224,12 @@ class App:
         self.home.value = f"<b>{head}</b><br>{frame_html(pending, lang)}"
 
 
-def app(crm, user, lang: str = "zh") -> App:
+def app(crm=None, user="zhangsan", lang: str = "zh") -> App:
     """The CRM user interface for ``user`` (login or name): menu tree, lists, forms, reports.
 
     Display it in JupyterLab (last line of a cell, or ``display(ui)``); drive it from code by
-    setting widget values and clicking buttons.
+    setting widget values and clicking buttons. Without ``crm``: the living demo company in
+    memory (:func:`crmlab.system.demo_company.open`, a company in its second year), as 张三.
 
     >>> from crmlab import system
     >>> from crmlab.system import ui
@@ -244,4 +245,7 @@ def app(crm, user, lang: str = "zh") -> App:
     >>> crm.status("XS000001")
     '已保存'
     """
+    if crm is None:
+        from ..demo_company import open as _demo_company
+        crm = _demo_company(":memory:")
     return App(crm, user, lang)
