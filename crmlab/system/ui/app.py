@@ -8,7 +8,7 @@ import ipywidgets as w
 from ...errors import bilingual
 from .. import permissions as perm
 from .spec import FORMS, MENU, FormSpec, _label
-from .widgets import FormView, ListView, ReportView, _t, frame_html, message
+from .widgets import FormView, ListView, ReportView, _t, message, report_html
 
 __all__ = ["App", "app"]
 
@@ -220,8 +220,10 @@ class App:
         self.title.value = f"<b>{html.escape(_t('title', lang))}</b>"
         self.clock.value = f"{_t('clock', lang)}: {self.crm.now:%Y-%m-%d %H:%M}"
         pending = self.crm.pending(self.desk.login)
+        subjects = dict(zip(*(lambda d: (d["no"], d["subject"]))(self.crm.documents())))
+        pending["subject"] = pending["no"].map(subjects)
         head = "待处理" if lang == "zh" else "Pending"
-        self.home.value = f"<b>{head}</b><br>{frame_html(pending, lang)}"
+        self.home.value = f"<b>{head}</b><br>{report_html(pending, self.crm, lang)}"
 
 
 def app(crm=None, user="zhangsan", lang: str = "zh") -> App:
