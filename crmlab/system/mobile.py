@@ -698,12 +698,14 @@ def free_port(ip: str = "127.0.0.1") -> int:
 
 
 def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = False, clock=None,
-          log=None, extra_args=()) -> subprocess.Popen:
+          log=None, extra_args=(), notebook=NOTEBOOK) -> subprocess.Popen:
     """Start Voila on :data:`NOTEBOOK` over ``db_url`` in a subprocess and return it at once.
 
     Every browser tab gets its own kernel (its own logged-in user); all share the database.
     ``demo`` builds the living demo company (:mod:`crmlab.system.demo_company`) into an empty
-    database (with ``":memory:"``: a fresh demo company per tab). ``log``: a file object for Voila's output (default: inherited).
+    database (with ``":memory:"``: a fresh demo company per tab). ``log``: a file object for Voila's
+    output (default: inherited). ``notebook``: another dashboard to serve the same way (the CRM
+    client's ``crmlab/system/ui/client_app.ipynb``, used by the browser tests).
     """
     url = _served_url(db_url)
     if url == "sqlite://" and not demo:
@@ -731,13 +733,14 @@ def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # our template (Voila's lab template without its CDN links) is found on the Jupyter data path
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES), env.get("JUPYTER_PATH", "")) if p)
-    cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={int(port)}",
+    notebook = Path(notebook).resolve()
+    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={int(port)}",
            f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True", "--theme=light",
            f"--template={TEMPLATE}", *[f"--VoilaConfiguration.extension_denylist={e}" for e in NOT_LOADED],
            *extra_args]
     kw = {} if log is None else {"stdout": log, "stderr": subprocess.STDOUT}
     # its own session: stop() ends Voila and every kernel it started as one process group
-    return subprocess.Popen(cmd, env=env, cwd=str(NOTEBOOK.parent), start_new_session=True, **kw)
+    return subprocess.Popen(cmd, env=env, cwd=str(notebook.parent), start_new_session=True, **kw)
 
 
 _PROBE = "/voila/api/themes/@jupyterlab/theme-light-extension/index.css"

@@ -13,6 +13,14 @@ from .widgets import FormView, ListView, ReportView, _t, message, report_html
 __all__ = ["App", "app"]
 
 
+#: On a narrow screen (a phone) the menu goes above the list and form instead of beside them, and the
+#: header wraps; tables scroll sideways inside their pane (see ``frame_html``).
+_STYLE = ("<style>@media (max-width: 700px){"
+          ".crmlab-app{grid-template-columns:minmax(0,1fr) !important;grid-template-rows:auto auto auto !important;"
+          "grid-template-areas:'header' 'left-sidebar' 'center' !important}"
+          ".crmlab-app .widget-button{max-width:100%}}</style>")
+
+
 class App:
     """The simulated Kingdee CRM in JupyterLab for one logged-in user.
 
@@ -51,9 +59,11 @@ class App:
         self.list = ListView(self)
         self.reports = ReportView(self)
         self.main = w.VBox([self.home])
-        header = w.VBox([self.title, w.HBox([self.user, self.language, self.clock])])
+        header = w.VBox([w.HTML(_STYLE), self.title,
+                         w.HBox([self.user, self.language, self.clock], layout=w.Layout(flex_flow="row wrap"))])
         self.widget = w.AppLayout(header=header, left_sidebar=w.VBox([self.root, self.nav]), center=self.main,
                                   pane_widths=["250px", 1, 0], pane_heights=["80px", 1, 0])
+        self.widget.add_class("crmlab-app")
         self.language.observe(lambda ch: self.set_lang(ch["new"]), names="value")
         self.user.observe(lambda ch: None if self._quiet or ch["new"] is None else self.switch_user(ch["new"]),
                           names="value")

@@ -105,6 +105,14 @@ def _date(x):
     return pd.Timestamp(x).date()
 
 
+#: Spacing and lines of the tables (columns apart, a rule under the header, striped rows), in both languages.
+_TABLE_STYLE = ("<style>.crmlab-table{border-collapse:collapse;margin:4px 0}"
+                ".crmlab-table th,.crmlab-table td{padding:3px 12px;text-align:left;white-space:nowrap}"
+                ".crmlab-table th{border-bottom:1px solid #888}.crmlab-table tbody tr:nth-child(even){background:#f4f6f8}"
+                ".crmlab-scroll{overflow-x:auto;max-width:100%}"
+                "</style>")
+
+
 def frame_html(frame: pd.DataFrame, lang: str = "zh", max_rows: int = 200) -> str:
     """A DataFrame as a small deterministic HTML table (no index; dates as YYYY-MM-DD)."""
     if frame is None or frame.empty:
@@ -117,7 +125,8 @@ def frame_html(frame: pd.DataFrame, lang: str = "zh", max_rows: int = 200) -> st
             f[c] = f[c].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
         elif f[c].dtype == object:                   # an empty field shows nothing, not None
             f[c] = f[c].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
-    body = f.to_html(index=False, border=0, na_rep="", escape=True, classes="crmlab-table")
+    body = (_TABLE_STYLE + '<div class="crmlab-scroll">'
+            + f.to_html(index=False, border=0, na_rep="", escape=True, classes="crmlab-table") + "</div>")
     more = f"<br><i>{len(frame)} {_t('rows', lang)}</i>" if len(frame) > max_rows else ""
     return body + more
 
@@ -703,7 +712,8 @@ class ListView:
 
     def __init__(self, app):
         self.app, self.spec, self._quiet = app, None, False
-        self.status = _input(w.Dropdown, options=[("", None)], value=None, layout=w.Layout(width="260px"))
+        # "" = all statuses (a Dropdown shows nothing for the value None, even as an option)
+        self.status = _input(w.Dropdown, options=[("", "")], value="", layout=w.Layout(width="260px"))
         self.search = _input(w.Text, layout=w.Layout(width="300px"))
         self.mine = w.Checkbox(value=False, indent=False)
         self.refresh_button = w.Button()
@@ -723,7 +733,7 @@ class ListView:
         """Show the list of ``spec``'s records (filters reset)."""
         self.spec = spec
         self._quiet = True
-        self.status.value, self.search.value, self.mine.value = None, "", False
+        self.status.value, self.search.value, self.mine.value = "", "", False
         self._quiet = False
         self.refresh()
 
@@ -742,7 +752,7 @@ class ListView:
         """The records shown (filters applied), in the list's columns."""
         f = self.data()
         lang = self.app.lang
-        if self.status.value is not None and "status" in f:
+        if self.status.value and "status" in f:
             f = f[f["status"] == self.status.value]
         if self.mine.value:
             me = self.app.desk.user
@@ -777,9 +787,9 @@ class ListView:
         statuses = sorted(data["status"].dropna().unique()) if "status" in data else []
         current = self.status.value
         self._quiet = True
-        self.status.options = [(_t("all", lang), None)] + [
+        self.status.options = [(_t("all", lang), "")] + [
             (lc.status_label(s) if lang == "zh" else s, s) for s in statuses]
-        self.status.value = current if current in statuses else None
+        self.status.value = current if current in statuses else ""
         self._quiet = False
         f = self.frame()
         labels = {c: _label((zh, en), lang) for c, zh, en in LIST_COLUMNS[self.spec.source]}
