@@ -546,8 +546,7 @@ MENU = (
                                     ("work_order", "派工单", "Work orders"), ("care", "客户关怀", "Customer care"))),
     ("customers", "客户管理", "Customers", (("customer", "客户", "Customers"), ("competitor", "竞争对手", "Competitors"))),
     ("analysis", "决策分析", "Decision analysis", (("report:win_rate", "商机分析", "Opportunity analysis"),
-                                               ("report:composition", "客户分析", "Customer analysis"),
-                                               ("report:pyramid", "客户金字塔", "Customer pyramid"))),
+                                               ("report:composition", "客户分析", "Customer analysis"))),
     ("system", "系统管理", "System", (("user", "用户管理", "Users"), ("question", "业务资料 · 调查题库", "Question bank"),
                                   ("report:permissions", "权限矩阵", "Permission matrix"))),
 )
