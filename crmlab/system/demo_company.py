@@ -11,9 +11,9 @@ client (:func:`crmlab.system.ui.app`) and on the phone page (``crmlab mobile crm
   archives and service requests closed with a satisfaction score; 【更新客户价值】 run by 王总 —
   so the funnel, the win rates and the customer pyramid all show something;
 * the last days (:func:`recent`): leads (saved, converted, 无效), an opportunity waiting for
-  李经理's evaluation, a project under way, a price list, a market activity, a piece of
-  intelligence, a competitor, a customer care event, open tasks, service requests waiting for
-  分配 / 派工 and a work order waiting for 刘工;
+  李经理's evaluation, a project under way, price lists, a sample, a market activity, a piece of
+  intelligence, a competitor, a customer care event, the survey question bank, open tasks,
+  service requests waiting for 分配 / 派工 and a work order waiting for 刘工;
 * today, :data:`TODAY` (a Monday, the clock at 08:30): 张三's schedule — three visits and a
   task to check in to — and 李四's visit.
 
@@ -309,15 +309,17 @@ def recent(crm, plan: pd.DataFrame) -> None:
     won = plan[plan["contract"].notna()]
     with crm.batch():
         _on(crm, "2024-02-29 10:00")
-        _marketing(zm, desks["wangzong"])
+        _marketing(zm, zs, lj)
+        _question_bank(crm.login("admin"))
         _on(crm, "2024-02-29 14:00")
         _project(crm, desks, won.iloc[-1])
+        _price_and_sample(crm, zs, won, open_opps)
         lj.new_price_list(won.iloc[-2]["customer_no"], [("R740", 1, 46_000), ("FW-3000", 1, 34_000), ("SW-24", 1, 6_500)],
                           subject="2024 年大客户价目表")
         _on(crm, "2024-03-01 09:30")
         _leads(crm, zs, ls)
         _on(crm, "2024-03-01 15:00")
-        _service_waiting(crm, cj, won)
+        _service_waiting(crm, cj, zs, won)
         _on(crm, "2024-03-01 17:00")
         _customer_value(desks["wangzong"])
         _on(crm, "2024-03-04 08:00")
@@ -325,17 +327,26 @@ def recent(crm, plan: pd.DataFrame) -> None:
         _on(crm, f"{TODAY} 08:30")
 
 
-def _marketing(zm, wz) -> None:
-    """市场管理: a market activity under way, a piece of intelligence, an audited competitor (王总), a care event."""
+def _marketing(zm, zs, lj) -> None:
+    """市场管理: a market activity under way and a care event (赵敏), a piece of intelligence and a
+    competitor that 张三 records (李经理 audits it)."""
     act = zm.new_market_activity("2024 春季新品发布会", "研讨会", theme="R740 服务器与 FW-3000 防火墙新品",
                                  purpose="邀请老客户和潜在客户了解新品，收集线索", budget={"F01": 3000, "F03": 1200})
     zm.start_activity(act)
-    zm.new_intelligence("竞争对手春季降价", "华信网络设备的同档服务器报价下调约 8%", "突出本地服务与交付周期，必要时申请特价",
+    zs.new_intelligence("竞争对手春季降价", "华信网络设备的同档服务器报价下调约 8%", "突出本地服务与交付周期，必要时申请特价",
                         source="客户", intel_type="竞争对手")
-    comp = zm.add_competitor("华信网络设备", industry="网络设备", strengths="价格低、渠道广", weaknesses="服务网点少",
+    comp = zs.add_competitor("华信网络设备", industry="网络设备", strengths="价格低、渠道广", weaknesses="服务网点少",
                              strategy="强调本地化服务和响应时间")
-    wz.audit(comp)
+    lj.audit(comp)
     zm.new_care("老客户新春答谢会", "答谢会", theme="感谢老客户一年来的支持", purpose="回访满意度，发现新需求")
+
+
+def _question_bank(admin) -> None:
+    """调查题库 (task 12.6): three questions of the satisfaction survey."""
+    admin.add_question("您对我公司产品质量的总体评价", "单选题",
+                       options={"很满意": 5, "满意": 4, "一般": 3, "不满意": 2, "很不满意": 1})
+    admin.add_question("您最看重供应商的哪些方面", "多选题", options={"价格": 1, "服务": 1, "交付": 1, "品牌": 1})
+    admin.add_question("您是否愿意向同行推荐我公司", "判断题")
 
 
 def _customer_value(wz) -> None:
@@ -343,6 +354,17 @@ def _customer_value(wz) -> None:
     wz.save_value_model("默认价值模型", **DEFAULT_VALUE_MODEL)
     wz.activate_value_model("默认价值模型")
     wz.update_customer_value()
+
+
+def _price_and_sample(crm, zs, won, open_opps) -> None:
+    """张三's price list for one of his customers and a sample for his opportunity in 投标阶段."""
+    mine = won[won["owner"] == "zhangsan"]
+    if len(mine):
+        zs.new_price_list(mine.iloc[-1]["customer_no"], [("R740", 1, 46_500), ("SW-24", 1, 6_600)],
+                          subject="老客户优惠价目表")
+    bidding = open_opps[(open_opps["owner"] == "zhangsan") & (open_opps["stage"] == "bidding")]
+    if len(bidding):
+        zs.new_sample(bidding.iloc[0]["opportunity"], [("FW-3000", 1, 36_000)])
 
 
 def _project(crm, desks, row) -> None:
@@ -376,21 +398,24 @@ def _leads(crm, zs, ls) -> None:
     zs.submit_evaluation(opp, evaluator="lijingli")
 
 
-def _service_waiting(crm, cj, won) -> None:
-    """服务管理: equipment of recent deals registered; one request new, one assigned (waiting for
-    派工), one dispatched to 刘工 (waiting for him to accept)."""
+def _service_waiting(crm, cj, zs, won) -> None:
+    """服务管理: equipment of recent deals registered; one request new (张三 records it for his
+    customer: waiting for 分配), one assigned (waiting for 派工), one dispatched to 刘工 (waiting for
+    him to accept)."""
     problems = ("服务器风扇噪音异常", "防火墙策略无法下发", "交换机端口频繁掉线")
     made = []
-    for row in won.iloc[::-1].itertuples():
+    mine = won["owner"] == "zhangsan"                   # 张三's customer first: the rep sees a request too
+    for row in pd.concat([won[mine].iloc[::-1].head(1), won.drop(won[mine].index[-1:]).iloc[::-1]]).itertuples():
         if len(made) == len(problems):
             break
         lines = crm.lines(row.contract)
         equipment = [p for p in lines["product"] if p in ("R740", "FW-3000", "SW-24")]
         if not equipment:
             continue
-        archive = cj.register_product_archive(row.customer_no, equipment[0], 1)
+        desk = zs if not made and row.owner == "zhangsan" else cj
+        archive = desk.register_product_archive(row.customer_no, equipment[0], 1)
         crm.tick(minutes=10)
-        made.append(cj.new_service_request(row.customer_no, archive, problems[len(made)],
+        made.append(desk.new_service_request(row.customer_no, archive, problems[len(made)],
                                            required_by=dt.date(2024, 3, 6)))
     if len(made) > 1:
         cj.assign_request(made[1], "chenjing")

@@ -43,7 +43,7 @@ def test_every_document_list_of_the_client_has_rows(company):
     docs = company.documents()
     want = {"lead", "opportunity", "activity", "task", "quote", "contract", "project", "price_list",
             "product_archive", "service_request", "work_order", "market_activity", "campaign", "care",
-            "intelligence", "competitor"} - {"campaign"}
+            "intelligence", "competitor", "sample"} - {"campaign"}
     assert want <= set(docs["doc_type"])
     assert {"saved", "converted", "invalid"} <= set(docs.loc[docs["doc_type"] == "lead", "status"])
     waiting = set(docs.loc[docs["doc_type"] == "service_request", "status"])
@@ -51,6 +51,7 @@ def test_every_document_list_of_the_client_has_rows(company):
     assert set(docs.loc[docs["doc_type"] == "task", "status"]) >= {"done", "in_progress"}
     assert company.pending("lijingli")["action"].tolist() == ["evaluate"]
     assert company.pending("liugong")["action"].tolist() == ["accept"]
+    assert len(company.table("questions")) == 3                            # 调查题库
 
 
 def test_every_report_shows_something(company):

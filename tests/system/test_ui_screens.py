@@ -35,7 +35,8 @@ def test_every_list_shows_names_and_no_none(company, user):
 
 def test_the_rep_sees_a_company_at_work(company):
     app = ui.app(company, "zhangsan")
-    for target in ("lead", "opportunity", "activity", "task", "quote", "contract", "customer"):
+    for target in ("lead", "intelligence", "opportunity", "activity", "task", "sample", "price_list", "quote",
+                   "contract", "product_archive", "service_request", "customer", "competitor", "question"):
         app.open(target)
         assert len(app.list.frame()) > 0, target
     app.open("lead")
