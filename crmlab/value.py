@@ -39,7 +39,7 @@ __all__ = [
     "CustomerValueError",
     "pareto_table", "top_share", "share_of_customers_for", "abc_classes", "ABC_SHARES",
     "value_loyalty_cell", "value_response_cell", "value_loyalty_matrix", "value_response_matrix",
-    "VALUE_LOYALTY", "VALUE_RESPONSE",
+    "VALUE_LOYALTY", "VALUE_RESPONSE", "plot_value_matrix",
     # task 4: identification and selection
     "clv_simple", "clv_from_transactions", "VALUE_TYPES", "value_type", "value_type_strategy",
     "IDENTIFICATION_STEPS", "is_prospect", "PROSPECT_TEMPERATURES", "PROSPECT_IMPORTANCE", "PURCHASE_TYPES",
@@ -159,6 +159,86 @@ def value_loyalty_matrix(value: pd.Series, loyalty: pd.Series, value_cut=None, l
 def value_response_matrix(value: pd.Series, response: pd.Series, value_cut=None, response_cut=None) -> pd.Series:
     """Place customers in the value × response matrix (median split by default, ``>=`` is high)."""
     return _matrix(value, response, value_cut, response_cut, VALUE_RESPONSE).rename("value_response")
+
+
+def _symlog_ticks(lo: float, hi: float, linthresh: float) -> list[float]:
+    """Ticks of a symlog axis that never crowd: 0 and ±linthresh × 10^k inside [lo, hi] (no tick
+    inside the linear band but 0, so 10⁰, 10¹, 10² never pile up next to it).
+
+    >>> _symlog_ticks(-4_000, 250_000, 1_000)
+    [-1000.0, 0.0, 1000.0, 10000.0, 100000.0]
+    """
+    ticks = [0.0]
+    k = float(linthresh)
+    while k <= max(abs(lo), abs(hi)) * 1.0000001:
+        ticks += [t for t in (-k, k) if lo <= t <= hi]
+        k *= 10
+    return sorted(ticks)
+
+
+def _band_middle(ax, axis: str, values: np.ndarray, cut: float, high: bool) -> float:
+    """Where (axes fraction 0–1) a quadrant's label goes along one axis: the middle of the span its
+    points occupy between the cut line and the farthest point (the middle of the half when empty)."""
+    to_axes = ax.transData + ax.transAxes.inverted()
+    pos = (lambda v: to_axes.transform((v, 0))[0]) if axis == "x" else (lambda v: to_axes.transform((0, v))[1])
+    side = values[values >= cut] if high else values[values < cut]
+    c = float(np.clip(pos(cut), 0, 1))
+    far = (1.0 if high else 0.0) if side.size == 0 else float(np.clip(pos(side.max() if high else side.min()), 0, 1))
+    return (c + far) / 2
+
+
+def plot_value_matrix(data: pd.DataFrame, x: str, y: str, cells: pd.Series, labels: dict, *, x_cut=None, y_cut=None,
+                      linthresh: float = 1_000, xlabel: str | None = None, ylabel: str | None = None,
+                      title: str | None = None, ax=None):
+    """Scatter plot of a customer-value matrix (task 1 §1.2.5): ``x`` (loyalty or response) against
+    ``y`` (value, e.g. profit in 元, on a symmetric-log scale so losses and the long tail both show),
+    points coloured by their ``cells`` (the matrix label of each customer), the two cut lines (median
+    by default, as :func:`value_loyalty_matrix`) and the quadrant names ``labels`` ({(x high, y high):
+    text}) written where that quadrant's points are. The y ticks are plain numbers (−1,000 · 0 ·
+    1,000 · 10,000 …), never crowded near zero; Chinese labels use crmlab's CJK font
+    (:func:`crmlab.plotting.use_theme`). Returns the matplotlib ``Axes``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> df = pd.DataFrame({"months": [1, 2, 10, 12], "profit": [-1_500.0, 200.0, 3_000.0, 90_000.0]})
+    >>> cells = value_loyalty_matrix(df["profit"], df["months"])
+    >>> ax = plot_value_matrix(df, "months", "profit", cells, {(True, True): "黄金客户 gold",
+    ...     (False, True): "风险客户 risk", (True, False): "边际客户 marginal", (False, False): "垃圾客户 junk"})
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['−1,000', '0', '1,000', '10,000', '100,000']
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    from . import plotting
+    if plotting.CJK_FONT not in plt.rcParams["font.sans-serif"]:
+        plotting.use_theme()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    xs, ys = data[x].to_numpy(dtype=float), data[y].to_numpy(dtype=float)
+    x_cut = float(np.median(xs)) if x_cut is None else float(x_cut)
+    y_cut = float(np.median(ys)) if y_cut is None else float(y_cut)
+    sns.scatterplot(x=xs, y=ys, hue=pd.Series(cells).to_numpy(), s=18, ax=ax)
+    ax.set_yscale("symlog", linthresh=linthresh)
+    lo, hi = float(min(ys.min(), 0)), float(max(ys.max(), 0))
+    span = np.arcsinh(np.array([lo, hi]) / linthresh)            # pad 5 % in the scale's own units
+    pad = 0.05 * (span[1] - span[0] or 1)
+    ax.set_ylim(*(linthresh * np.sinh(span + [-pad, pad])))
+    ax.yaxis.set_major_locator(FixedLocator(_symlog_ticks(*ax.get_ylim(), linthresh)))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}".replace("-", "−")))
+    ax.axvline(x_cut, color="grey", lw=1, ls="--")
+    ax.axhline(y_cut, color="grey", lw=1, ls="--")
+    for (x_high, y_high), text in labels.items():
+        mine = (xs >= x_cut) == x_high
+        ax.text(_band_middle(ax, "x", xs[(ys >= y_cut) == y_high], x_cut, x_high),
+                _band_middle(ax, "y", ys[mine], y_cut, y_high), text, ha="center", va="center", fontsize=9,
+                transform=ax.transAxes, bbox=dict(boxstyle="round", fc="white", ec="grey", alpha=0.8))
+    if ax.get_legend() is not None:
+        ax.legend(title="", fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax.set(xlabel=xlabel or x, ylabel=ylabel or y, title=title or "")
+    return ax
 
 
 # ==========================================================================================

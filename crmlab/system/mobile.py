@@ -110,20 +110,28 @@ def _err(code: str, en: str, zh: str):
 def open_db(url=None, *, demo: bool | None = None, clock=None):
     """Open the database the page works on: ``url``, else ``$CRMLAB_DB``, else ``crmlab_crm.db``.
 
-    ``demo`` (default ``$CRMLAB_DEMO`` = 1) seeds the demo company into an empty database.
+    ``demo`` (default ``$CRMLAB_DEMO`` = 1) builds the living demo company (the company in its
+    second year, :func:`crmlab.system.demo_company.open`: today's visits to check in to, leads,
+    opportunities, tasks …) into an empty database.
     ``clock`` (default ``$CRMLAB_CLOCK``) sets the CRM clock; without one the clock resumes at
     the database's last logged event (:func:`resume_clock`).
 
     >>> crm = open_db(":memory:", demo=True, clock="2024-03-05 08:30")
-    >>> str(crm.now)
-    '2024-03-05 08:30:00'
+    >>> str(crm.now), len(MobileSession(crm, "zhangsan").schedule("2024-03-04"))
+    ('2024-03-05 08:30:00', 4)
     """
     from .engine import open as _open
     url = url or os.environ.get(ENV_DB) or None
     if demo is None:
         demo = os.environ.get(ENV_DEMO, "") not in ("", "0", "false", "False")
     clock = clock or os.environ.get(ENV_CLOCK) or None
-    crm = _open(url, demo=demo, **({"clock": clock} if clock else {}))
+    if demo:
+        from . import demo_company
+        crm = demo_company.open(url)
+        if clock:
+            crm.set_clock(max(pd.Timestamp(clock).to_pydatetime(), crm.now))
+    else:
+        crm = _open(url, **({"clock": clock} if clock else {}))
     if clock is None:
         resume_clock(crm)
     return crm
@@ -690,12 +698,14 @@ def free_port(ip: str = "127.0.0.1") -> int:
 
 
 def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = False, clock=None,
-          log=None, extra_args=()) -> subprocess.Popen:
+          log=None, extra_args=(), notebook=NOTEBOOK) -> subprocess.Popen:
     """Start Voila on :data:`NOTEBOOK` over ``db_url`` in a subprocess and return it at once.
 
     Every browser tab gets its own kernel (its own logged-in user); all share the database.
-    ``demo`` seeds the demo company into an empty database (with ``":memory:"``: a fresh demo
-    company per tab). ``log``: a file object for Voila's output (default: inherited).
+    ``demo`` builds the living demo company (:mod:`crmlab.system.demo_company`) into an empty
+    database (with ``":memory:"``: a fresh demo company per tab). ``log``: a file object for Voila's
+    output (default: inherited). ``notebook``: another dashboard to serve the same way (the CRM
+    client's ``crmlab/system/ui/client_app.ipynb``, used by the browser tests).
     """
     url = _served_url(db_url)
     if url == "sqlite://" and not demo:
@@ -706,10 +716,14 @@ def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
             clock = str(pd.Timestamp(clock))
         except (TypeError, ValueError):
             raise _err("BAD_TIME", f"{clock!r} is not a date/time", f"{clock!r} 不是有效的日期时间") from None
-    if url != "sqlite://":                              # fail early on a bad URL; seed the demo company once
+    if url != "sqlite://":                              # fail early on a bad URL; build the demo company once
         from .engine import DEFAULT_CLOCK
         from .engine import open as _open
-        _open(url, demo=demo, clock=clock or DEFAULT_CLOCK).close()
+        if demo:
+            from . import demo_company
+            demo_company.open(url).close()
+        else:
+            _open(url, clock=clock or DEFAULT_CLOCK).close()
     env = dict(os.environ)
     env[ENV_DB] = url
     env[ENV_DEMO] = "1" if demo else "0"
@@ -719,13 +733,14 @@ def start(db_url=None, port: int = 8866, *, ip: str = "127.0.0.1", demo: bool = 
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # our template (Voila's lab template without its CDN links) is found on the Jupyter data path
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES), env.get("JUPYTER_PATH", "")) if p)
-    cmd = [sys.executable, "-m", "voila", str(NOTEBOOK), "--no-browser", f"--port={int(port)}",
+    notebook = Path(notebook).resolve()
+    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={int(port)}",
            f"--Voila.ip={ip}", "--Voila.port_retries=0", "--strip_sources=True", "--theme=light",
            f"--template={TEMPLATE}", *[f"--VoilaConfiguration.extension_denylist={e}" for e in NOT_LOADED],
            *extra_args]
     kw = {} if log is None else {"stdout": log, "stderr": subprocess.STDOUT}
     # its own session: stop() ends Voila and every kernel it started as one process group
-    return subprocess.Popen(cmd, env=env, cwd=str(NOTEBOOK.parent), start_new_session=True, **kw)
+    return subprocess.Popen(cmd, env=env, cwd=str(notebook.parent), start_new_session=True, **kw)
 
 
 _PROBE = "/voila/api/themes/@jupyterlab/theme-light-extension/index.css"
@@ -818,7 +833,8 @@ def add_arguments(p) -> None:
     p.add_argument("--ip", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 lets phones on the same network in — "
                         "the demo login has no passwords, so only on a trusted classroom network)")
-    p.add_argument("--demo", action="store_true", help="seed the demo company into an empty database")
+    p.add_argument("--demo", action="store_true",
+                   help="build the demo company in its second year into an empty database (演示公司)")
     p.add_argument("--clock", default=None, help="CRM time to use (default: the database's last event)")
 
 

@@ -15,7 +15,9 @@ customers created over the months, opportunities of three salespeople in two dep
 end as 未评估, 不通过, open at each stage, 赢单 (with an audited contract) or 输单, and service
 requests closed with a satisfaction score — through the ordinary desk actions only (so every
 rule holds and the audit log is complete). It runs a few hundred actions in one
-:meth:`~crmlab.system.CRM.batch` (one transaction, a savepoint per action: about a second).
+:meth:`~crmlab.system.CRM.batch` (one transaction, a savepoint per action: about a second). It
+lives in :mod:`crmlab.system.demo_company` (the living demo company is built on it) and is
+re-exported here, as is :func:`clock`.
 
 Example
 -------
@@ -45,18 +47,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from crmlab.shortcuts import computes
 
+from .demo_company import OPEN_STAGES, OUTCOMES, SCENARIO_CUSTOMER, clock, populate
 from .errors import GuardFailed
 
 __all__ = ["STEPS", "CUSTOMER", "CONTACT", "OPPORTUNITY", "steps_table", "until", "clock", "populate"]
 
 #: The scenario's customer, contact and opportunity subject (textbook task 13.3‑3; the customer and
 #: contact names are crmlab's, the textbook gives none).
-CUSTOMER, CONTACT, OPPORTUNITY = "江南重工集团", "钱工", "服务器购买意愿"
+CUSTOMER, CONTACT, OPPORTUNITY = SCENARIO_CUSTOMER, "钱工", "服务器购买意愿"
 
 #: The steps in order: (step, 中文, who acts, what happens). ``until(crm, step)`` runs every step up
 #: to and including ``step``.
@@ -88,21 +90,6 @@ def steps_table() -> pd.DataFrame:
     ['lead', 'opportunity', 'trading', 'potential', 'evaluated']
     """
     return pd.DataFrame(STEPS, columns=["step", "步骤", "who", "what"])
-
-
-def clock(crm, when) -> dt.datetime:
-    """Move the CRM clock to ``when`` unless it is already later (then leave it); returns now.
-
-    Unlike :meth:`CRM.set_clock` this never refuses, so a notebook cell that sets the scene can be
-    run twice.
-
-    >>> from crmlab import system
-    >>> crm = system.open(":memory:", demo=True)
-    >>> clock(crm, "2024-03-04 09:00"), clock(crm, "2024-03-02")
-    (datetime.datetime(2024, 3, 4, 9, 0), datetime.datetime(2024, 3, 4, 9, 0))
-    """
-    t = pd.Timestamp(when).to_pydatetime()
-    return crm.set_clock(t) if t > crm.now else crm.now
 
 
 def _at(crm, days: float = 0, hour: int | None = None, minute: int = 0):
@@ -284,199 +271,3 @@ def _service_steps(crm, out, last, **_):
 #: (first step, group) in order: :func:`until` runs the groups whose first step it reaches.
 _GROUPS = (("lead", _convert), ("potential", _potential), ("evaluated", _evaluate), ("activity", _stages),
            ("won", _win), ("contract", _contract), ("archive", _service_steps))
-
-
-# --------------------------------------------------------------------------------------------
-# A seeded history for the reports (task 15)
-# --------------------------------------------------------------------------------------------
-_CITIES = ("苏州", "杭州", "合肥", "武汉", "成都", "重庆", "西安", "青岛", "厦门", "长沙", "南昌", "郑州", "天津", "宁波",
-           "无锡", "济南")
-_TRADES = (("智能制造", "制造"), ("精密机械", "制造"), ("物流", "物流"), ("能源", "能源"), ("电力", "能源"),
-           ("医药", "医药"), ("农商银行", "金融"), ("证券", "金融"), ("港务", "交通"), ("地铁", "交通"))
-_REGIONS = {"苏州": "华东", "杭州": "华东", "合肥": "华东", "武汉": "华中", "成都": "西南", "重庆": "西南", "西安": "西北",
-            "青岛": "华东", "厦门": "华南", "长沙": "华中", "南昌": "华中", "郑州": "华中", "天津": "华北", "宁波": "华东",
-            "无锡": "华东", "济南": "华北"}
-_OWNERS = (("zhangsan", "lijingli"), ("lisi", "lijingli"), ("lijingli", "wangzong"))     # owner, evaluator
-_PRODUCTS = (("R740", 48_000), ("FW-3000", 36_000), ("SW-24", 6_800), ("OPS", 20_000))
-_SUBJECTS = ("服务器扩容", "边界安全加固", "数据中心升级", "网络改造", "运维服务外包", "灾备建设")
-_LOST = ("价格高于竞争对手", "预算取消", "选择了竞争对手", "需求延期")
-#: Outcomes of a populated opportunity and their shares (crmlab's choice).
-OUTCOMES = {"potential": 0.05, "failed": 0.05, "open": 0.42, "won": 0.30, "lost": 0.18}
-#: Shares of the open opportunities by stage 了解情况 … 签约阶段: a funnel (crmlab's choice).
-OPEN_STAGES = (0.35, 0.25, 0.20, 0.12, 0.08)
-
-
-def _quota(n: int, shares) -> list[int]:
-    """Split ``n`` into whole counts proportional to ``shares`` (largest remainder).
-
-    >>> _quota(10, (0.35, 0.25, 0.2, 0.12, 0.08))
-    [4, 2, 2, 1, 1]
-    """
-    raw = [n * s / sum(shares) for s in shares]
-    out = [int(x) for x in raw]
-    for i in sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))[:n - sum(out)]:
-        out[i] += 1
-    return out
-
-
-def _engineers(crm) -> list[str]:
-    users = crm.users()
-    if "sungong" not in set(users["login"]):
-        crm.login("admin").add_user("sungong", "孙工", "engineer", dept="D04", employee_code="E403")
-    return ["liugong", "sungong"]
-
-
-def _walk(crm, desk, opp, to_stage: int, owner: str):
-    """Advance an open opportunity from 了解情况 to stage number ``to_stage`` (1–5)."""
-    out = {}
-    for k in range(1, to_stage):
-        if k == 1:
-            desk.new_activity(opp, "客户拜访")
-        elif k == 2:
-            task = desk.new_task(opp, "需求调研")
-            desk.assign_task(task, owner)
-            crm.tick(hours=2)
-            desk.complete_task(task, actual_start=crm.now - dt.timedelta(hours=2), actual_end=crm.now)
-        elif k == 3:
-            out["quote"] = desk.new_quote_from_opportunity(opp)
-        crm.tick(hours=1)
-        desk.advance(opp, end_stage_now=True)
-    return out
-
-
-def populate(crm, n: int = 30, seed: int = 0, months: int = 24) -> pd.DataFrame:
-    """Write a seeded history of ``n`` opportunities over ``months`` months from the CRM's clock.
-
-    Through the ordinary desk actions only: new customers (saved by their salesperson, audited and
-    made 交易客户 by 李经理) for about a third of the opportunities, the others for existing trading
-    customers; each opportunity gets its 潜在机会 and interest lines, then ends as one of
-    :data:`OUTCOMES` — 未评估, 不通过, open at a stage, 赢单 at the last stage followed by an audited
-    contract (30/70 % payment plan), or 输单 at one of the first three stages. The outcomes come in
-    the exact shares of :data:`OUTCOMES` (in a seeded order) and the open opportunities are spread
-    over the stages in the shares of :data:`OPEN_STAGES`, the older ones further on — so the funnel
-    narrows. About 40 % of the won deals with equipment (none in the last 70 days) get a product
-    archive and a service request (dispatched to 刘工 or 孙工 — an engineer added once if missing —
-    accepted, handled and closed with a satisfaction score 1–5). Salespeople: 张三 and 李经理
-    (销售一部), 李四 (销售二部); work happens in office hours. The same CRM state and seed always give
-    the same history; the clock ends ``months`` later.
-
-    Returns one row per opportunity: ``opportunity``, ``customer_no``, ``owner``, ``outcome``,
-    ``stage`` (reached), ``contract`` and ``service_request`` (or None).
-
-    >>> from crmlab import system
-    >>> crm = system.open(":memory:", demo=True, clock="2022-03-01 09:00")
-    >>> plan = populate(crm, n=8, seed=1)
-    >>> plan["outcome"].value_counts().sort_index().to_dict()
-    {'lost': 2, 'open': 3, 'potential': 1, 'won': 2}
-    >>> print(crm.now), crm.check_invariants()
-    2024-03-01 09:00:00
-    (None, [])
-    """
-    if n < 1:
-        raise GuardFailed("BAD_N", "n must be at least 1", "n 至少为 1")
-    rng = np.random.default_rng(seed)
-    start = crm.now
-    end = (pd.Timestamp(start) + pd.DateOffset(months=months)).to_pydatetime()
-    hours = int((end - start).total_seconds() // 3600)
-    # creation times, spread over the period (sorted), on working hours
-    offsets = np.sort(rng.integers(0, int(hours * 0.97), n))
-    engineers = _engineers(crm)
-    admin_desks = {u: crm.login(u) for u in ("lijingli", "wangzong", "chenjing", *engineers)}
-    existing = crm.customers()
-    names = set(existing["name"])
-    trading = existing.loc[(existing["status"] == "audited") & existing["is_trading"], "no"].tolist()
-    # outcomes in exact shares, in a seeded order; the open ones more advanced the older they are
-    drawn = [o for o, k in zip(OUTCOMES, _quota(n, OUTCOMES.values())) for _ in range(k)]
-    drawn = [drawn[i] for i in rng.permutation(n)]
-    n_open = drawn.count("open")
-    stages = [k + 1 for k, c in enumerate(_quota(n_open, OPEN_STAGES)) for _ in range(c)][::-1]
-    rows = []
-    with crm.batch():
-        for i in range(n):
-            t = start + dt.timedelta(hours=int(offsets[i]))
-            hour = 9 + int(rng.integers(0, 8))
-            t = t.replace(hour=hour, minute=0, second=0, microsecond=0)
-            if t <= crm.now:                      # the previous deal ran past it: the next working morning
-                t = (crm.now + dt.timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)
-            clock(crm, t)
-            owner, evaluator = _OWNERS[int(rng.integers(0, len(_OWNERS)))]
-            desk = crm.login(owner)
-            # customer: new (one in three, or when there is none) or an existing trading customer
-            if not trading or rng.random() < 0.3:
-                for _ in range(50):
-                    city = _CITIES[int(rng.integers(0, len(_CITIES)))]
-                    trade, industry = _TRADES[int(rng.integers(0, len(_TRADES)))]
-                    name = f"{city}{trade}集团" if rng.random() < 0.5 else f"{city}{trade}有限公司"
-                    if name not in names and name != CUSTOMER:
-                        break
-                names.add(name)
-                cust = desk.new_customer(name, industry=industry, region=_REGIONS[city], source="电话营销")
-                admin_desks["lijingli"].audit(cust)
-                admin_desks["lijingli"].set_trading(cust)
-                trading.append(cust)
-            else:
-                cust = trading[int(rng.integers(0, len(trading)))]
-            outcome = drawn[i]
-            subject = _SUBJECTS[int(rng.integers(0, len(_SUBJECTS)))]
-            opp = desk.new_opportunity(subject, cust, source="市场活动")
-            desk.set_potential(opp, expected_close=crm.now.date() + dt.timedelta(days=int(rng.integers(30, 150))),
-                               source="市场活动", interest=("高", "中", "低")[int(rng.integers(0, 3))])
-            picks = rng.choice(len(_PRODUCTS), size=int(rng.integers(1, 3)), replace=False)
-            for j in sorted(picks):
-                code, price = _PRODUCTS[j]
-                qty = int(rng.integers(1, 7)) if code != "OPS" else int(rng.integers(1, 4))
-                desk.add_interest(opp, code, qty=qty, price=round(price * float(rng.uniform(0.9, 1.0)), -2))
-            row = {"opportunity": opp, "customer_no": cust, "owner": owner, "outcome": outcome, "stage": None,
-                   "contract": None, "service_request": None}
-            if outcome != "potential":
-                desk.submit_evaluation(opp, evaluator=evaluator)
-                crm.tick(hours=2)
-                admin_desks[evaluator].evaluate(opp, "fail" if outcome == "failed" else "pass")
-            if outcome in ("open", "won", "lost"):
-                if outcome == "open":
-                    to_stage = stages.pop(0)
-                else:
-                    to_stage = 5 if outcome == "won" else int(rng.integers(1, 4))
-                crm.tick(days=1)
-                made = _walk(crm, desk, opp, to_stage, owner)
-                row["stage"] = crm.doc(opp)["stage"]
-                crm.tick(days=1)
-                if outcome == "lost":
-                    desk.lose(opp, _LOST[int(rng.integers(0, len(_LOST)))])
-                elif outcome == "won":
-                    desk.win(opp, reason="方案与价格均有优势", date=crm.now.date())
-                    approver = admin_desks["wangzong" if owner == "lisi" else "lijingli"]
-                    approver.audit(made["quote"])
-                    contract = desk.push_down(made["quote"], "contract")
-                    desk.set_contract_terms(contract, settlement="银行转账")
-                    day = crm.now.date()
-                    desk.set_payment_plan(contract, [(day, 0.3), (day + dt.timedelta(days=90), 0.7)])
-                    approver.audit(contract)
-                    row["contract"] = contract
-                    equipment = [p for p in crm.lines(contract)["product"] if p in ("R740", "FW-3000", "SW-24")]
-                    if equipment and rng.random() < 0.4 and crm.now + dt.timedelta(days=70) <= end:
-                        row["service_request"] = _service(crm, rng, admin_desks, engineers, cust, equipment[0])
-            rows.append(row)
-    clock(crm, end)
-    return pd.DataFrame(rows, columns=["opportunity", "customer_no", "owner", "outcome", "stage", "contract",
-                                       "service_request"], dtype=object)
-
-
-def _service(crm, rng, desks, engineers, cust, product) -> str:
-    cj = desks["chenjing"]
-    crm.tick(days=7)
-    archive = cj.register_product_archive(cust, product, 1)
-    crm.tick(days=int(rng.integers(10, 60)))
-    req = cj.new_service_request(cust, archive, ("设备无法启动", "性能下降", "告警灯亮起")[int(rng.integers(0, 3))],
-                                 required_by=crm.now.date() + dt.timedelta(days=3))
-    cj.assign_request(req, "chenjing")
-    engineer = engineers[int(rng.integers(0, len(engineers)))]
-    wo = cj.dispatch(req, engineer)
-    eng = desks[engineer]
-    crm.tick(hours=2)
-    eng.accept_work_order(wo, "已电话确认")
-    crm.tick(hours=int(rng.integers(2, 30)))
-    eng.handle_work_order(wo, cause="部件故障", action="更换部件", parts=[("PSU", 1)] if rng.random() < 0.5 else ())
-    crm.tick(days=1)
-    cj.close_request(req, int(rng.choice(5, p=[0.04, 0.08, 0.18, 0.4, 0.3])) + 1)
-    return req

@@ -8,9 +8,17 @@ import ipywidgets as w
 from ...errors import bilingual
 from .. import permissions as perm
 from .spec import FORMS, MENU, FormSpec, _label
-from .widgets import FormView, ListView, ReportView, _t, frame_html, message
+from .widgets import FormView, ListView, ReportView, _t, message, report_html
 
 __all__ = ["App", "app"]
+
+
+#: On a narrow screen (a phone) the menu goes above the list and form instead of beside them, and the
+#: header wraps; tables scroll sideways inside their pane (see ``frame_html``).
+_STYLE = ("<style>@media (max-width: 700px){"
+          ".crmlab-app{grid-template-columns:minmax(0,1fr) !important;grid-template-rows:auto auto auto !important;"
+          "grid-template-areas:'header' 'left-sidebar' 'center' !important}"
+          ".crmlab-app .widget-button{max-width:100%}}</style>")
 
 
 class App:
@@ -51,9 +59,11 @@ class App:
         self.list = ListView(self)
         self.reports = ReportView(self)
         self.main = w.VBox([self.home])
-        header = w.VBox([self.title, w.HBox([self.user, self.language, self.clock])])
+        header = w.VBox([w.HTML(_STYLE), self.title,
+                         w.HBox([self.user, self.language, self.clock], layout=w.Layout(flex_flow="row wrap"))])
         self.widget = w.AppLayout(header=header, left_sidebar=w.VBox([self.root, self.nav]), center=self.main,
                                   pane_widths=["250px", 1, 0], pane_heights=["80px", 1, 0])
+        self.widget.add_class("crmlab-app")
         self.language.observe(lambda ch: self.set_lang(ch["new"]), names="value")
         self.user.observe(lambda ch: None if self._quiet or ch["new"] is None else self.switch_user(ch["new"]),
                           names="value")
@@ -220,15 +230,18 @@ class App:
         self.title.value = f"<b>{html.escape(_t('title', lang))}</b>"
         self.clock.value = f"{_t('clock', lang)}: {self.crm.now:%Y-%m-%d %H:%M}"
         pending = self.crm.pending(self.desk.login)
+        subjects = dict(zip(*(lambda d: (d["no"], d["subject"]))(self.crm.documents())))
+        pending["subject"] = pending["no"].map(subjects)
         head = "待处理" if lang == "zh" else "Pending"
-        self.home.value = f"<b>{head}</b><br>{frame_html(pending, lang)}"
+        self.home.value = f"<b>{head}</b><br>{report_html(pending, self.crm, lang)}"
 
 
-def app(crm, user, lang: str = "zh") -> App:
+def app(crm=None, user="zhangsan", lang: str = "zh") -> App:
     """The CRM user interface for ``user`` (login or name): menu tree, lists, forms, reports.
 
     Display it in JupyterLab (last line of a cell, or ``display(ui)``); drive it from code by
-    setting widget values and clicking buttons.
+    setting widget values and clicking buttons. Without ``crm``: the living demo company in
+    memory (:func:`crmlab.system.demo_company.open`, a company in its second year), as 张三.
 
     >>> from crmlab import system
     >>> from crmlab.system import ui
@@ -244,4 +257,7 @@ def app(crm, user, lang: str = "zh") -> App:
     >>> crm.status("XS000001")
     '已保存'
     """
+    if crm is None:
+        from ..demo_company import open as _demo_company
+        crm = _demo_company(":memory:")
     return App(crm, user, lang)

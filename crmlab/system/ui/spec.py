@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
-__all__ = ["Field", "Call", "Button", "FormSpec", "call", "MENU", "FORMS", "REPORTS", "TABS", "TEXT",
-           "LIST_COLUMNS", "NEW", "SAVE", "button_table", "field_table", "menu_table"]
+__all__ = ["Field", "Call", "Button", "FormSpec", "call", "MENU", "FORMS", "REPORTS", "REPORT_COLUMNS", "VALUE_LABELS",
+           "TABS", "TEXT", "LIST_COLUMNS", "NEW", "SAVE", "button_table", "field_table", "menu_table"]
 
 
 class Field(NamedTuple):
@@ -560,9 +560,44 @@ REPORTS = {
     "win_rate_owner": ("商机成交率（按业务员）", "Win rate by salesperson", "win_rate", {"by": "owner"}),
     "amounts": ("商机金额（按阶段）", "Opportunity amounts by stage", "opportunity_amounts", {"by": "stage"}),
     "composition": ("客户构成（按客户卡）", "Customer composition by card", "customer_composition", {}),
+    "pyramid": ("客户金字塔（价值等级）", "Customer pyramid (value grades)", "customer_pyramid", {}),
+    "satisfaction": ("服务满意度（按处理人）", "Service satisfaction by handler", "service_satisfaction", {}),
+    "forecast": ("加权预测（按预计成交月份）", "Weighted forecast by expected close", "weighted_forecast", {}),
     "distribution": ("客户布局（地区×行业）", "Customers by region × industry", "customer_distribution", {}),
     "permissions": ("权限矩阵", "Permission matrix", "permissions", {}),
     "lifecycle": ("单据生命周期", "Document lifecycle", "lifecycle", {}),
+}
+
+#: Report columns: name → (中文, English, kind). ``kind`` says how a value is shown: ``pct`` (a share:
+#: 63.2%; no value: —), ``money`` (1,238,300), ``int``, ``score`` (one decimal) or ``text``. A column not
+#: listed keeps its name and its values.
+REPORT_COLUMNS = {
+    "stage": ("阶段", "Stage", "text"), "probability": ("成交概率", "Probability", "pct"), "n": ("数量", "Count", "int"),
+    "amount": ("金额", "Amount", "money"), "weighted": ("加权金额", "Weighted amount", "money"),
+    "won": ("赢单数", "Won", "int"), "lost": ("输单数", "Lost", "int"), "win_rate": ("成交率", "Win rate", "pct"),
+    "department": ("部门", "Department", "text"), "owner": ("业务员", "Salesperson", "text"),
+    "card_type": ("客户卡", "Customer card", "text"), "share": ("占比", "Share", "pct"),
+    "region": ("地区", "Region", "text"), "grade": ("价值等级", "Value grade", "text"),
+    "value": ("价值得分合计", "Total value score", "score"), "share_customers": ("客户数占比", "Share of customers", "pct"),
+    "share_value": ("价值占比", "Share of value", "pct"), "handler": ("处理人", "Handler", "text"),
+    "mean_satisfaction": ("平均满意度", "Mean satisfaction", "score"),
+    "share_satisfied": ("满意率（≥4）", "Share satisfied (≥ 4)", "pct"),
+    "month": ("月份", "Month", "text"), "expected_revenue": ("预计收入", "Expected revenue", "money"),
+    "area": ("业务", "Area", "text"), "action": ("动作", "Action", "text"), "no": ("单据编号", "Number", "text"),
+    "subject": ("主题", "Subject", "text"),
+}
+
+#: Codes shown by their label in lists and reports: column → {code: (中文, English)}. Stages come from
+#: the database's sales method, people (owner, handler …) from the users.
+VALUE_LABELS = {
+    "card_type": {"prospect": ("潜在客户", "prospect"), "current": ("现有客户", "current"), "former": ("旧客户", "former")},
+    "is_trading": {True: ("是", "yes"), False: ("", "")},
+    "active": {True: ("是", "yes"), False: ("否", "no")},
+    "qtype": {k: (zh, en) for k, zh, en in _QTYPES},
+    "scope": {"all": ("全部", "all"), "dept": ("本部门", "department"), "own": ("本人", "own")},
+    "action": {"evaluate": ("商机评估", "evaluate the opportunity"), "approve": ("多级审核", "approve (multi-level audit)"),
+               "accept": ("接受派工单", "accept the work order"), "handle": ("处理派工单", "handle the work order"),
+               "complete": ("完成任务", "complete the task")},
 }
 
 #: Column labels of the list views.

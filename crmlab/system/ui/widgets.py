@@ -30,9 +30,9 @@ from .. import errors as _errors
 from .. import lifecycle as lc
 from .. import permissions as perm
 from .. import reports as _reports
-from .spec import LIST_COLUMNS, REPORTS, TABS, TEXT, FormSpec, _label
+from .spec import LIST_COLUMNS, REPORT_COLUMNS, REPORTS, TABS, TEXT, VALUE_LABELS, FormSpec, _label
 
-__all__ = ["FormView", "ListView", "ReportView", "StaleRecord", "frame_html", "message"]
+__all__ = ["FormView", "ListView", "ReportView", "StaleRecord", "frame_html", "message", "readable", "report_html"]
 
 
 class _LocalStale(_errors.CRMError):
@@ -105,6 +105,14 @@ def _date(x):
     return pd.Timestamp(x).date()
 
 
+#: Spacing and lines of the tables (columns apart, a rule under the header, striped rows), in both languages.
+_TABLE_STYLE = ("<style>.crmlab-table{border-collapse:collapse;margin:4px 0}"
+                ".crmlab-table th,.crmlab-table td{padding:3px 12px;text-align:left;white-space:nowrap}"
+                ".crmlab-table th{border-bottom:1px solid #888}.crmlab-table tbody tr:nth-child(even){background:#f4f6f8}"
+                ".crmlab-scroll{overflow-x:auto;max-width:100%}"
+                "</style>")
+
+
 def frame_html(frame: pd.DataFrame, lang: str = "zh", max_rows: int = 200) -> str:
     """A DataFrame as a small deterministic HTML table (no index; dates as YYYY-MM-DD)."""
     if frame is None or frame.empty:
@@ -115,9 +123,100 @@ def frame_html(frame: pd.DataFrame, lang: str = "zh", max_rows: int = 200) -> st
             f[c] = f[c].dt.strftime("%Y-%m-%d %H:%M")
         elif pd.api.types.is_float_dtype(f[c]):
             f[c] = f[c].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
-    body = f.to_html(index=False, border=0, na_rep="", escape=True, classes="crmlab-table")
+        elif f[c].dtype == object:                   # an empty field shows nothing, not None
+            f[c] = f[c].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else v)
+    body = (_TABLE_STYLE + '<div class="crmlab-scroll">'
+            + f.to_html(index=False, border=0, na_rep="", escape=True, classes="crmlab-table") + "</div>")
     more = f"<br><i>{len(frame)} {_t('rows', lang)}</i>" if len(frame) > max_rows else ""
     return body + more
+
+
+# ------------------------------------------------------------------------------------ shown values
+def _people(crm) -> dict:
+    """login → name (张三, not zhangsan)."""
+    users = crm.users()
+    return dict(zip(users["login"], users["name"]))
+
+
+def _stage_labels(crm, lang: str) -> dict:
+    return {st.code: (st.name_zh if lang == "zh" else st.name_en) for st in crm.method().stages}
+
+
+def _pct(v) -> str:
+    return "—" if v is None or pd.isna(v) else f"{float(v):.1%}"
+
+
+def _money(v) -> str:
+    if v is None or pd.isna(v):
+        return ""
+    return f"{float(v):,.0f}" if float(v).is_integer() else f"{float(v):,.2f}"
+
+
+_FORMATS = {"pct": _pct, "money": _money, "int": lambda v: "" if pd.isna(v) else str(int(v)),
+            "score": lambda v: "" if pd.isna(v) else f"{float(v):.1f}"}
+
+
+def readable(frame: pd.DataFrame, crm, lang: str = "zh") -> pd.DataFrame:
+    """Codes as a person reads them: people by name (张三, not ``zhangsan``), customers by name,
+    stages, card types and yes/no by their label; an amount column of zeros only (a lead has no
+    amount) left blank. Column names are kept.
+
+    >>> from crmlab import system
+    >>> crm = system.open(":memory:", demo=True)
+    >>> f = pd.DataFrame({"owner": ["zhangsan"], "customer_no": ["KH000001"], "stage": ["proposal"],
+    ...                   "card_type": ["current"], "total": [0.0]})
+    >>> readable(f, crm).values.tolist()
+    [['张三', '华东电网科技', '制作方案', '现有客户', None]]
+    """
+    f = frame.copy()
+    people = _people(crm)
+    for c in ("owner", "handler", "follower", "created_by", "audited_by", "submitter", "evaluator", "next_evaluator",
+              "executor"):
+        if c in f and not pd.api.types.is_numeric_dtype(f[c]):
+            f[c] = f[c].map(lambda v: people.get(v, v)).astype(object)
+    if "customer_no" in f:
+        names = dict(zip(crm.customers()["no"], crm.customers()["name"]))
+        f["customer_no"] = f["customer_no"].map(lambda v: names.get(v, v)).astype(object)
+    if "stage" in f and not pd.api.types.is_numeric_dtype(f["stage"]):
+        stages = _stage_labels(crm, lang)
+        order = {code: i for i, code in enumerate(stages)}
+        if f["stage"].isin(list(stages) + ["—"]).all():       # a report by stage: in the method's order
+            f = f.iloc[f["stage"].map(lambda v: order.get(v, len(order))).argsort(kind="stable")]
+        f["stage"] = f["stage"].map(lambda v: stages.get(v, v)).astype(object)
+    for c, labels in VALUE_LABELS.items():
+        if c in f:
+            f[c] = f[c].map(lambda v, labels=labels: _label(labels[v], lang) if v in labels else v).astype(object)
+    if "total" in f and pd.api.types.is_numeric_dtype(f["total"]) and not f["total"].fillna(0).any():
+        f["total"] = None
+    return f
+
+
+def report_html(frame: pd.DataFrame, crm, lang: str = "zh") -> str:
+    """A report as a person reads it: column names in ``lang`` (:data:`~crmlab.system.ui.spec.REPORT_COLUMNS`),
+    shares as percentages (— where there is nothing to divide), amounts with thousands separators,
+    codes by their labels (:func:`readable`).
+
+    >>> from crmlab import system
+    >>> crm = system.open(":memory:", demo=True)
+    >>> html = report_html(pd.DataFrame({"won": [0], "lost": [0], "win_rate": [float("nan")]}), crm)
+    >>> "<th>成交率</th>" in html and "<td>—</td>" in html and "win_rate" not in html
+    True
+    """
+    f = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame.copy()
+    f.columns.name = None                                    # a crosstab's column title is not a column
+    if "阶段名称" in f and "stage" in f:                       # the stage is shown by its name
+        f = f.drop(columns="阶段名称")
+    roles = [c for c in f.columns if c in perm.ROLES]
+    if roles:                                                # the permission matrix: scopes by their label
+        scopes = VALUE_LABELS["scope"]
+        f[roles] = f[roles].map(lambda v: _label(scopes[v], lang) if v in scopes else "")
+    f = readable(f, crm, lang)
+    for c, (_zh, _en, kind) in REPORT_COLUMNS.items():
+        if c in f and kind in _FORMATS:
+            f[c] = f[c].map(_FORMATS[kind]).astype(object)
+    names = {c: _label(REPORT_COLUMNS[c][:2], lang) for c in f.columns if c in REPORT_COLUMNS}
+    names.update({c: _label(perm.ROLES[c], lang) for c in roles})
+    return frame_html(f.rename(columns=names), lang)
 
 
 def _version_support(fn) -> str:
@@ -613,7 +712,8 @@ class ListView:
 
     def __init__(self, app):
         self.app, self.spec, self._quiet = app, None, False
-        self.status = _input(w.Dropdown, options=[("", None)], value=None, layout=w.Layout(width="260px"))
+        # "" = all statuses (a Dropdown shows nothing for the value None, even as an option)
+        self.status = _input(w.Dropdown, options=[("", "")], value="", layout=w.Layout(width="260px"))
         self.search = _input(w.Text, layout=w.Layout(width="300px"))
         self.mine = w.Checkbox(value=False, indent=False)
         self.refresh_button = w.Button()
@@ -633,7 +733,7 @@ class ListView:
         """Show the list of ``spec``'s records (filters reset)."""
         self.spec = spec
         self._quiet = True
-        self.status.value, self.search.value, self.mine.value = None, "", False
+        self.status.value, self.search.value, self.mine.value = "", "", False
         self._quiet = False
         self.refresh()
 
@@ -652,7 +752,7 @@ class ListView:
         """The records shown (filters applied), in the list's columns."""
         f = self.data()
         lang = self.app.lang
-        if self.status.value is not None and "status" in f:
+        if self.status.value and "status" in f:
             f = f[f["status"] == self.status.value]
         if self.mine.value:
             me = self.app.desk.user
@@ -687,13 +787,13 @@ class ListView:
         statuses = sorted(data["status"].dropna().unique()) if "status" in data else []
         current = self.status.value
         self._quiet = True
-        self.status.options = [(_t("all", lang), None)] + [
+        self.status.options = [(_t("all", lang), "")] + [
             (lc.status_label(s) if lang == "zh" else s, s) for s in statuses]
-        self.status.value = current if current in statuses else None
+        self.status.value = current if current in statuses else ""
         self._quiet = False
         f = self.frame()
         labels = {c: _label((zh, en), lang) for c, zh, en in LIST_COLUMNS[self.spec.source]}
-        self.table.value = frame_html(f.rename(columns=labels), lang)
+        self.table.value = frame_html(readable(f, self.app.crm, lang).rename(columns=labels), lang)
         key = self._key()
         keep = self.picker.value
         sub = "name" if "name" in f else "stem" if "stem" in f else "subject"
@@ -741,10 +841,7 @@ class ReportView:
 
     def refresh(self):
         """Recompute and redraw the chosen report."""
-        f = self.frame()
-        if not isinstance(f.index, pd.RangeIndex):
-            f = f.reset_index()
-        self.table.value = frame_html(f, self.app.lang)
+        self.table.value = report_html(self.frame(), self.app.crm, self.app.lang)
 
     def relabel(self, lang: str):
         """Labels in ``lang``."""
