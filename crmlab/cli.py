@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--ip", default="127.0.0.1",
                    help="0.0.0.0 lets phones on the network in (no passwords: trusted networks only)")
-    p.add_argument("--demo", action="store_true", help="seed the demo company into an empty database")
+    p.add_argument("--demo", action="store_true",
+                   help="build the demo company in its second year into an empty database (演示公司)")
     p.add_argument("--clock", default=None, help="CRM time (default: the database's last event)")
     p.set_defaults(func=cmd_mobile)
 
