@@ -378,3 +378,15 @@ def _active_grades(crm) -> list:
 
 def _today(crm) -> dt.date:
     return crm.now.date()
+
+
+# --------------------------------------------------------------------------------------------
+# Lab 04·08 (tasks 15.3 (1), 撞单): the reports its exercises ask the student to compute are marked
+# here, additively, so a graded answer that calls them earns nothing (crmlab.shortcuts).
+# --------------------------------------------------------------------------------------------
+customer_composition = computes("customer_composition", "客户构成分析", "customer composition")(customer_composition)
+customer_distribution = computes("customer_distribution", "客户布局分析", "customer distribution")(customer_distribution)
+service_satisfaction = computes("service_satisfaction", "服务满意度分析", "service satisfaction")(service_satisfaction)
+customer_satisfaction = computes("customer_satisfaction", "客户满意度分析", "customer satisfaction")(
+    customer_satisfaction)
+collisions = computes("collisions", "撞单分析", "opportunity collisions")(collisions)
