@@ -43,10 +43,7 @@ from ._typology import (
     DATASET_CATEGORIES, DATASET_SEVERITY, PURPOSE_ESCALATION, REMEDIES, TYPOLOGY, typology, typology_table,
 )
 from ._records import ComplaintRecord, records_from_frame
-from ._workflow import (
-    CANONICAL_EDGES, GUARDS, STATES, ComplaintWorkflow, Transition, complaint_flowchart, replay,
-    transition_table,
-)
+from ._workflow import ComplaintWorkflow, Transition, complaint_flowchart, replay, transition_table
 from ._routing import DEFAULT_ROUTING, route, route_complaints
 from ._kpis import complaint_kpis, complaint_rate, customers_lost, hours_to_close, pareto_of_causes, sla_share
 from ._ctrip import CTRIP_TIMELINE, ctrip_case, uncovered_minutes
@@ -57,8 +54,8 @@ __all__ = [
     "TYPOLOGY", "typology", "typology_table", "DATASET_CATEGORIES", "DATASET_SEVERITY",
     "PURPOSE_ESCALATION", "REMEDIES",
     "ComplaintRecord", "records_from_frame",
-    "InvalidTransition", "Transition", "GUARDS", "STATES", "transition_table",
-    "ComplaintWorkflow", "replay", "complaint_flowchart", "CANONICAL_EDGES",
+    "InvalidTransition", "Transition", "transition_table",
+    "ComplaintWorkflow", "replay", "complaint_flowchart",
     "DEFAULT_ROUTING", "route", "route_complaints",
     "complaint_rate", "hours_to_close", "sla_share", "pareto_of_causes", "complaint_kpis",
     "customers_lost", "CTRIP_TIMELINE", "uncovered_minutes", "ctrip_case",
@@ -66,8 +63,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``COMPLAINT_STEPS``, ``TRANSITIONS``, ``HANDLING_METHODS`` and ``CTRIP_VIOLATIONS``: read through a
-    recorded accessor (they hold lab answers)."""
+    """``COMPLAINT_STEPS``, ``TRANSITIONS``, ``STATES``, ``CANONICAL_EDGES``, ``GUARDS``, ``HANDLING_METHODS`` and
+    ``CTRIP_VIOLATIONS``: read through a recorded accessor (they hold lab answers: the order of the steps)."""
     if name in _ANSWER_KEYS:
         return _ANSWER_KEYS[name]()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
