@@ -277,6 +277,9 @@ def submission_data(folder: str | Path, release) -> tuple[dict[str, Path], list[
                                f"{name} 超过 {DATA_FILE_LIMIT // 2**20} MB，已忽略"))
         else:
             found[name] = path
+            wal = path.with_name(path.name + "-wal")      # SQLite's log of what is not yet in the file
+            if wal.is_file() and not wal.is_symlink() and wal.stat().st_size <= DATA_FILE_LIMIT:
+                found[name + "-wal"] = wal
     return found, notes
 
 

@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 from . import grading, labtools
 
 __all__ = ["Result", "check_notebook", "report"]
@@ -66,6 +68,10 @@ def check_notebook(path: str | Path, *, root: Path | None = None, out: str | Pat
     try:
         (submissions / STUDENT).mkdir()
         shutil.copy2(path, submissions / STUDENT / path.name)
+        release = nbformat.read(root / "labs" / lab / f"{name}.ipynb", as_version=4)
+        for data in (release.metadata.get("crmlab", {}) or {}).get("submission_files", []):
+            if (path.parent / data).is_file():   # e.g. the phone page's mobile_lab.db beside the notebook
+                shutil.copyfile(path.parent / data, submissions / STUDENT / data)
         grading.grade_class(lab, submissions, out, root=root, workers=1, cell_timeout=cell_timeout,
                             force=True, progress=False)
         stored = grading.load_results(out, lab)[STUDENT]

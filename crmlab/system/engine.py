@@ -687,6 +687,14 @@ class CRM:
         """Release the database connections."""
         self.engine.dispose()
 
+    def checkpoint(self) -> None:
+        """Write everything committed into the database file itself (SQLite: ``wal_checkpoint``), so
+        that a copy of that one file — a student's hand-in, e.g. the phone page's ``mobile_lab.db`` —
+        holds all the work even while the page is still open. Nothing to do for other databases."""
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            with self.engine.connect() as con:
+                con.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # -- schema ---------------------------------------------------------------------------------
     def create_schema(self):
         """Create every table (idempotent); add the ``version`` columns to a database made by an

@@ -502,6 +502,7 @@ class MobileApp:
             text, ok = str(err), False
         else:
             text, ok = (ok_text(result) if callable(ok_text) else ok_text), True
+            self.crm.checkpoint()                     # the database file alone holds the tap (a hand-in)
         self.show(then)
         self.say(text, ok)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from crmlab.errors import bilingual
@@ -77,12 +78,18 @@ def open_lab(path=LAB_DB):
     if not path.exists():
         return build()
     crm = engine.open(":memory:")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        with crm.engine.connect() as con:
-            source.backup(con.connection.driver_connection)
-    finally:
-        source.close()
+    with tempfile.TemporaryDirectory(prefix="crmlab-lab-") as tmp:
+        copy = Path(tmp) / path.name             # a copy, with its write-ahead log if the page left one
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        source = sqlite3.connect(copy)
+        try:
+            with crm.engine.connect() as con:
+                source.backup(con.connection.driver_connection)
+        finally:
+            source.close()
     crm.create_schema()
     mobile.resume_clock(crm)
     return crm
