@@ -1,7 +1,8 @@
 """Lab 04·05's clicks in a real browser: Voila serves the CRM client over a ``ui_lab.db``
 (:func:`crmlab.system.ui_lab.serve`), Debian's Chromium (Playwright) clicks exercise 2 (张三 converts
-the lead, ticking 新增客户 and 新增联系人) and exercise 3 (李经理 audits the new customer and makes it a
-trading customer), and the lab's own graded test cells for both exercises then pass on that file,
+the lead, ticking 新增客户 and 新增联系人), exercise 3 (李经理 audits the new customer and makes it a
+trading customer) and exercise 4 (张三 fills in the 潜在机会 tab: the quantity typed as 两台 is marked
+in red, then two interest lines), and the lab's own graded test cells for these exercises then pass on that file,
 read as the notebook reads it (:func:`crmlab.system.ui_lab.open_lab`). Screenshots go to
 ``test-artifacts/browser/ui_lab/`` (git-ignored). Skipped like the other browser tests when Chromium,
 Playwright, Voila or a Chinese font is missing.
@@ -41,13 +42,35 @@ def _click(page, button, done):
     page.get_by_text(done).wait_for()
 
 
+def _line(page, product, qty, price):
+    """Type an interest line into the 潜在机会 tab (None: leave that field as it is)."""
+    if product:
+        page.get_by_label("兴趣产品").select_option(label=product)
+    page.get_by_label("数量", exact=True).fill(qty)
+    if price:
+        page.get_by_label("单价", exact=True).fill(price)
+    time.sleep(0.3)                                  # let the typed values reach the kernel
+
+
+def _wait_lines(db, n, timeout=60):
+    """Wait until the file holds ``n`` interest lines of the lab's opportunity (the click is done)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        crm = ui_lab.open_lab(db)
+        opp = ui_lab.facts(crm)["opportunity"]
+        if len(crm.lines(opp)) >= n:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{n} interest line(s) not saved in {db}")
+
+
 def _shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
 def clicked(tmp_path_factory):
-    """A ui_lab.db after exercises 2 and 3 were clicked in the served client."""
+    """A ui_lab.db after exercises 2–4 were clicked in the served client."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -80,6 +103,24 @@ def clicked(tmp_path_factory):
                 _click(page, "审核", re.compile("审核成功"))
                 _click(page, "交易客户", re.compile("交易客户成功"))
                 _shot(page, "02_audited")
+                page.get_by_label("用户", exact=True).select_option(label="张三 (zhangsan)")
+                time.sleep(0.5)
+                _open_menu(page, "opportunity")                            # 练习 4, as 张三
+                _open_record(page, f"SJ000001 {ui_lab.LEAD['subject']}")
+                page.get_by_role("tab", name="潜在机会").click()
+                page.get_by_label("预计成交日期").fill("2024-06-30")
+                page.get_by_label("兴趣大小").select_option(label="高")
+                page.get_by_label("需求描述").fill("替换老旧服务器并加固边界安全")
+                _line(page, "R740 R740 机架式服务器", "两台", "48000")
+                _click(page, "保存", re.compile("请输入数字"))
+                _shot(page, "03_qty_in_red")
+                _line(page, None, "2", None)
+                page.get_by_role("button", name="保存", exact=True).click()
+                _wait_lines(db, 1)
+                _line(page, "FW-3000 FW-3000 下一代防火墙", "1", "36000")
+                page.get_by_role("button", name="保存", exact=True).click()
+                _wait_lines(db, 2)
+                _shot(page, "04_two_lines")
             except Exception:
                 _shot(page, "99_failure")
                 raise
@@ -99,12 +140,13 @@ def _test_cells(prefix):
             and c.metadata["nbgrader"].get("points")]
 
 
-@pytest.mark.parametrize("exercise", ["q2", "q3"])
+@pytest.mark.parametrize("exercise", ["q2", "q3", "q4"])
 def test_the_clicks_pass_the_labs_graded_tests(clicked, exercise):
     crm = ui_lab.open_lab(clicked)
     day = ui_lab.facts(crm)
     scope = {"crm": crm, "check": check, "system": system, "ui": ui, "ui_lab": ui_lab,
-             "lead_no": day["lead"], "opp_no": day["opportunity"], "customer_no": day["customer"]}
+             "lead_no": day["lead"], "opp_no": day["opportunity"], "customer_no": day["customer"],
+             "qty_error": "请输入数字 / enter a number"}                     # the red text, copied by the student
     cells = _test_cells(exercise)
     assert len(cells) == 2
     for source in cells:
