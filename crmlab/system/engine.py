@@ -1462,6 +1462,42 @@ def open(url=None, *, demo: bool = False, clock=None, create: bool = True, echo:
     return crm
 
 
+def open_copy(path) -> CRM:
+    """A CRM in memory holding a copy of the SQLite database file ``path`` (with the write-ahead log
+    a program still using it may have left beside it), its saved clock resumed. The file is never
+    written: what a lab reads of a student's hand-in (the phone page's ``mobile_lab.db``, the
+    client's ``ui_lab.db``) each time the notebook runs.
+
+    >>> import tempfile
+    >>> file = Path(tempfile.mkdtemp()) / "crm.db"
+    >>> _ = open(file, demo=True).login("zhangsan").new_lead("意向", source="网站", customer_name="甲", contact_name="乙")
+    >>> crm = open_copy(file)
+    >>> len(crm.audit_log()), crm.url
+    (2, 'sqlite://')
+    """
+    import shutil
+    import sqlite3
+    import tempfile
+
+    path = Path(path)
+    crm = CRM(":memory:")
+    with tempfile.TemporaryDirectory(prefix="crmlab-copy-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+        source = sqlite3.connect(copy)
+        try:
+            with crm.engine.connect() as con:
+                source.backup(con.connection.driver_connection)
+        finally:
+            source.close()
+    crm.create_schema()
+    crm._load_clock(explicit=False)
+    return crm
+
+
 def _seed_if_empty(crm: CRM) -> None:
     """Seed the demo company into a database that has no users yet (never twice)."""
     from .demo import seed

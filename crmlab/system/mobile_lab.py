@@ -27,11 +27,7 @@ changes the file nor duplicates anything; a notebook that answers in code throug
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import tempfile
 from pathlib import Path
-
-from crmlab.errors import bilingual
 
 from . import engine, mobile
 
@@ -77,20 +73,7 @@ def open_lab(path=LAB_DB):
     path = Path(path)
     if not path.exists():
         return build()
-    crm = engine.open(":memory:")
-    with tempfile.TemporaryDirectory(prefix="crmlab-lab-") as tmp:
-        copy = Path(tmp) / path.name             # a copy, with its write-ahead log if the page left one
-        shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists():
-            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
-        source = sqlite3.connect(copy)
-        try:
-            with crm.engine.connect() as con:
-                source.backup(con.connection.driver_connection)
-        finally:
-            source.close()
-    crm.create_schema()
+    crm = engine.open_copy(path)
     mobile.resume_clock(crm)
     return crm
 
@@ -121,8 +104,9 @@ def page(path=LAB_DB, port: int | None = None):
         if not target.exists():
             build(f"sqlite:///{target}").close()
         if "url" not in state:
-            proc, url = mobile.start(f"sqlite:///{target.resolve()}", port or mobile.free_port())
-            state.update(proc=proc, url=url)
+            free = port or mobile.free_port()
+            proc = mobile.start(f"sqlite:///{target.resolve()}", free)
+            state.update(proc=proc, url=f"http://127.0.0.1:{free}/")
         out.value = (f'<a href="{state["url"]}" target="_blank">{state["url"]}</a> — '
                      "在新标签页中打开，以张三身份登录 (open it in a new tab and log in as 张三)")
 

@@ -21,7 +21,6 @@ answers that drive the client from code act on that in-memory copy.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 from . import engine
@@ -63,16 +62,7 @@ def open_lab(path=LAB_DB):
     path = Path(path)
     if not path.exists():
         return build()
-    crm = engine.open(":memory:")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        with crm.engine.connect() as con:
-            source.backup(con.connection.driver_connection)
-    finally:
-        source.close()
-    crm.create_schema()
-    crm._load_clock(explicit=False)
-    return crm
+    return engine.open_copy(path)
 
 
 def facts(crm) -> dict:

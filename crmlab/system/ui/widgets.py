@@ -625,6 +625,7 @@ class FormView:
             self.last_error = err
             return self._fail(message(err, lang))
         self.last_result = result
+        self.app.crm.checkpoint()                    # a database file alone now holds the click (a hand-in)
         if creating:
             self.no = result
         shown = isinstance(result, str) and (creating or b.opens or _DOC_NO.match(result))
