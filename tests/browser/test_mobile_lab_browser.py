@@ -15,21 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser" / "mobile_lab"
 NAME = "06_mobile_crm"
 
-
-
-@pytest.fixture(autouse=True)
-def require_sandbox():
-    """Grading runs the notebook in bubblewrap: skip without it, but fail on CI (CRMLAB_REQUIRE_SANDBOX=1)."""
-    import os
-
-    from crmlab import sandbox
-
-    ok, reason = sandbox.available()
-    if not ok:
-        message = f"the bubblewrap sandbox does not work here: {reason}"
-        if os.environ.get("CRMLAB_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        pytest.skip(message)
+pytestmark = pytest.mark.usefixtures("require_sandbox")     # the grading sandbox (root conftest)
 
 
 @pytest.fixture(scope="module")

@@ -31,19 +31,6 @@ def private_grading_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def require_sandbox():
-    """Grading runs students' kernels in bubblewrap: skip without it, but fail on CI (CRMLAB_REQUIRE_SANDBOX=1)."""
-    from crmlab import sandbox
-
-    ok, reason = sandbox.available()
-    if not ok:
-        message = f"the bubblewrap sandbox does not work here: {reason} (Debian: sudo apt-get install bubblewrap)"
-        if os.environ.get("CRMLAB_REQUIRE_SANDBOX"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
 def builder():
     """tests/fixtures/make_submissions.py as a module."""
     return make_submissions

@@ -108,10 +108,10 @@ def test_no_sandbox_warns_loudly(capsys):
 
 
 def test_on_ci_a_missing_sandbox_fails(monkeypatch, no_bwrap):
-    """conftest's require_sandbox fails (not skips) the grading tests when CRMLAB_REQUIRE_SANDBOX is set."""
+    """the root conftest's require_sandbox fails (not skips) the grading tests when CRMLAB_REQUIRE_SANDBOX is set."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("grading_conftest", Path(__file__).with_name("conftest.py"))
+    spec = importlib.util.spec_from_file_location("root_conftest", Path(__file__).parents[2] / "conftest.py")
     conftest = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)
     fixture = getattr(conftest.require_sandbox, "__wrapped__", None) or conftest.require_sandbox.__pytest_wrapped__.obj
